@@ -1,1 +1,5 @@
-"""tradewire.strategy"""
+"""Strategy base class and examples."""
+
+from tradewire.strategy.base import Strategy
+
+__all__ = ["Strategy"]

@@ -1,0 +1,1 @@
+"""Performance statistics and charts for backtest and live results."""

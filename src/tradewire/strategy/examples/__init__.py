@@ -1,0 +1,9 @@
+"""Example strategies, registered by name for the CLI (``--strategy sma_cross``)."""
+
+from __future__ import annotations
+
+from tradewire.strategy.examples.sma_cross import SmaCross
+
+STRATEGIES: dict[str, type] = {"sma_cross": SmaCross}
+
+__all__ = ["STRATEGIES", "SmaCross"]
