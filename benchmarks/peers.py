@@ -117,10 +117,10 @@ def run_nautilus_sma(
 
     venue = Venue("SIM")
     iid = InstrumentId(Symbol("TEST"), venue)
+    tick = Price.from_str("0." + "0" * (price_precision - 1) + "1") if price_precision else Price.from_int(1)
     inst = Equity(
         instrument_id=iid, raw_symbol=Symbol("TEST"), currency=USD, price_precision=price_precision,
-        price_increment=Price.from_str("0." + "0" * (price_precision - 1) + "1") if price_precision else Price.from_int(1),
-        lot_size=Quantity.from_int(1), ts_event=0, ts_init=0,
+        price_increment=tick, lot_size=Quantity.from_int(1), ts_event=0, ts_init=0,
     )  # fmt: skip
     bar_type = BarType.from_str("TEST.SIM-1-MINUTE-LAST-EXTERNAL")
     execs: list[tuple[Any, str, float, float]] = []

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 NS_PER_DAY = 86_400_000_000_000
@@ -71,7 +72,7 @@ def daily_returns(curve: Sequence[tuple[int, Decimal]]) -> list[float]:
     for ts, eq in curve:
         last_by_day[ts // NS_PER_DAY] = eq
     vals = [last_by_day[d] for d in sorted(last_by_day)]
-    return [float(b / a - 1) for a, b in zip(vals, vals[1:], strict=False) if a != 0]
+    return [float(b / a - 1) for a, b in pairwise(vals) if a != 0]
 
 
 def sharpe_ratio(returns: Sequence[float], periods_per_year: int = 252) -> float | None:
