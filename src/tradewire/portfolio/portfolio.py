@@ -1,0 +1,440 @@
+"""`Portfolio`: positions, balances, P&L and exposure, updated from fills and marks.
+
+The `ExecutionEngine` calls :meth:`Portfolio.update_fill` for every ``OrderFilled`` it accepts and
+:meth:`Portfolio.update_order` when a resting order's reservation changes; the node calls
+:meth:`Portfolio.update_mark` with market prices. Everything is exact integer arithmetic on raw
+values (scale 1e9); products are rounded once, half-to-even.
+
+Position ids
+------------
+* NETTING accounts: one position per instrument and strategy, ``<instrument_id>-<strategy_id>``.
+* HEDGING accounts: one position per entry order, ``<instrument_id>-<root client order id>`` where the
+  root follows ``parent_order_id`` (a bracket's stop-loss and take-profit close their entry's
+  position). A fill carrying ``position_id`` always goes to that position.
+
+Marks
+-----
+Unrealized P&L, exposure and margin use, per instrument: the last :meth:`update_mark` price, else
+the cache's latest quote mid / trade / bar close, else the last fill price.
+
+Currency conversion
+-------------------
+:meth:`Portfolio.equity` converts each amount with the latest quote mid of a pair between the two
+currencies (either direction, e.g. ``EURUSD`` for EUR -> USD or USD -> EUR), else the latest mark of
+such an instrument. With neither, :class:`ConversionRateError` is raised; there is no implicit 1:1
+rate, not even between stablecoins.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tradewire.core.bus import MessageBus
+from tradewire.core.cache import Cache
+from tradewire.core.clock import Clock
+from tradewire.execution.reports import AccountState, MarginBalance
+from tradewire.model.enums import InstrumentClass, OmsType, OrderSide, OrderType
+from tradewire.model.events import OrderFilled
+from tradewire.model.identifiers import AccountId, ClientOrderId, InstrumentId, PositionId, StrategyId, Venue
+from tradewire.model.instruments import Instrument
+from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
+from tradewire.model.orders import Order
+from tradewire.model.position import Position
+from tradewire.portfolio.accounts import Account, MarginAccount
+from tradewire.portfolio.events import PositionChanged, PositionClosed, PositionOpened
+from tradewire.portfolio.trades import ClosedTrade, RoundTrip
+
+_log = logging.getLogger(__name__)
+_S2 = FIXED_SCALAR * FIXED_SCALAR
+_LOCKING = frozenset({"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"})
+
+
+class ConversionRateError(LookupError):
+    """No market price is known to convert between two currencies."""
+
+
+class Portfolio:
+    """Positions and accounts of one trader.
+
+    Parameters
+    ----------
+    cache : Cache
+        Shared state: instruments and quotes are read from it; positions are written to ``cache.positions``.
+    bus : MessageBus
+        Position events go to ``events.position.{strategy_id}``, account states to
+        ``events.account.{account_id}`` (only built when someone subscribes).
+    clock : Clock
+        Gives ``ts_init`` of published events.
+    base_currency : Currency | None
+        Default reporting currency.
+    """
+
+    def __init__(self, cache: Cache, bus: MessageBus, clock: Clock, base_currency: Currency | None = None) -> None:
+        self.cache = cache
+        self.bus = bus
+        self.clock = clock
+        self.base_currency = base_currency
+        self.accounts: dict[AccountId, Account] = {}
+        self._by_venue: dict[Venue, Account] = {}
+        self._positions: dict[PositionId, Position] = {}
+        self._pos_account: dict[PositionId, Account] = {}
+        self._by_instrument: dict[InstrumentId, list[Position]] = {}
+        self._net: dict[InstrumentId, int] = {}
+        self._net_strategy: dict[tuple[InstrumentId, StrategyId], int] = {}
+        self._netting_ids: dict[tuple[InstrumentId, StrategyId], PositionId] = {}
+        self._marks: dict[InstrumentId, int] = {}
+        self._round_trips: dict[PositionId, tuple[RoundTrip, int]] = {}  # rt, realized (1e27) at open
+        self._closed: list[ClosedTrade] = []
+        self._pos_topics: dict[StrategyId, str] = {}
+        self.fill_count = 0
+
+    # -- accounts -------------------------------------------------------------------------------
+    def register_account(self, account: Account) -> None:
+        """Add an account; fills for its venue without an explicit account id are booked to it.
+
+        Raises
+        ------
+        ValueError
+            If an account with the same id is already registered.
+        """
+        if account.id in self.accounts:
+            raise ValueError(f"account {account.id} already registered")
+        self.accounts[account.id] = account
+        self._by_venue.setdefault(account.venue, account)
+
+    def account(self, account_id: AccountId) -> Account:
+        """The account; raises KeyError naming the id if unknown."""
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise KeyError(f"no account {account_id} registered in the portfolio") from None
+
+    def _account_for(self, account_id: AccountId | None, instrument_id: InstrumentId) -> Account:
+        if account_id is not None:
+            acct = self.accounts.get(account_id)
+            if acct is not None:
+                return acct
+        acct = self._by_venue.get(instrument_id.venue)
+        if acct is None:
+            raise KeyError(f"no account registered for {account_id or instrument_id.venue} (fill for {instrument_id})")
+        return acct
+
+    def update_account(self, state: AccountState) -> None:
+        """Replace an account's totals with venue-reported balances and republish the state."""
+        self.account(state.account_id).set_balances(state.balances)
+        self.bus.publish(f"events.account.{state.account_id}", state)
+
+    def account_state(self, account_id: AccountId) -> AccountState:
+        """The account's current balances and margins as an :class:`AccountState` (``reported=False``)."""
+        acct = self.account(account_id)
+        margins: tuple[MarginBalance, ...] = ()
+        if isinstance(acct, MarginAccount):
+            margins = tuple(
+                MarginBalance(Money.from_raw(im, acct.currencies[c]), Money.from_raw(mm, acct.currencies[c]), iid)
+                for iid, (c, im, mm) in acct.position_margin.items()
+            )
+        ts = self.clock.timestamp_ns()
+        return AccountState(acct.id, acct.balances(), ts, ts, margins, reported=False)
+
+    # -- orders ---------------------------------------------------------------------------------
+    def update_order(self, order: Order) -> None:
+        """Recompute what ``order`` reserves in its account (release when it is no longer working)."""
+        if order.order_type is OrderType.MARKET:
+            return
+        acct = self._account_for(None, order.instrument_id)
+        px = order.price if order.price is not None else order.trigger_price
+        if order.status.value in _LOCKING and px is not None and order.leaves_qty.raw:
+            inst = self.cache.instrument(order.instrument_id)
+            acct.update_order_lock(
+                order.client_order_id, acct.order_lock(inst, order.side, order.leaves_qty.raw, px.raw)
+            )
+        else:
+            acct.update_order_lock(order.client_order_id, None)
+
+    # -- fills ----------------------------------------------------------------------------------
+    def _position_id(self, fill: OrderFilled, acct: Account) -> PositionId:
+        if fill.position_id is not None:
+            return fill.position_id
+        if acct.oms_type is OmsType.NETTING:
+            key = (fill.instrument_id, fill.strategy_id)
+            pid = self._netting_ids.get(key)
+            if pid is None:
+                pid = self._netting_ids[key] = PositionId(f"{fill.instrument_id}-{fill.strategy_id}")
+            return pid
+        root: ClientOrderId = fill.client_order_id
+        order = self.cache.orders.get(root)
+        seen = 0
+        while order is not None and order.parent_order_id is not None and seen < 16:
+            root = order.parent_order_id
+            order = self.cache.orders.get(root)
+            seen += 1
+        return PositionId(f"{fill.instrument_id}-{root}")
+
+    def update_fill(self, fill: OrderFilled) -> None:
+        """Book a fill: position, balances, fees, realized P&L, round trips; publish the position event.
+
+        Raises
+        ------
+        KeyError
+            If the instrument is not in the cache or no account matches the fill.
+        """
+        inst = self.cache.instruments.get(fill.instrument_id)
+        if inst is None:
+            raise KeyError(f"fill {fill.trade_id} for unknown instrument {fill.instrument_id}")
+        acct = self._account_for(fill.account_id, fill.instrument_id)
+        pid = self._position_id(fill, acct)
+        pos = self._positions.get(pid)
+        if pos is None:
+            pos = Position(pid, inst.id, fill.strategy_id, inst.multiplier.raw, inst.settlement_currency,
+                           inst.size_precision)  # fmt: skip
+            self._positions[pid] = pos
+            self._pos_account[pid] = acct
+            self.cache.positions[pid] = pos
+            self._by_instrument.setdefault(inst.id, []).append(pos)
+        before = pos.signed_qty_raw
+        realized_before = pos._realized
+        realized = pos.apply(fill)
+        after = pos.signed_qty_raw
+        qty = fill.last_qty.raw
+        px = fill.last_px.raw
+        side = fill.order_side
+        acct.apply_fill(inst, side, qty, px, realized, fill.commission)
+        delta = after - before
+        iid = inst.id
+        self._net[iid] = self._net.get(iid, 0) + delta
+        key = (iid, fill.strategy_id)
+        self._net_strategy[key] = self._net_strategy.get(key, 0) + delta
+        if iid not in self._marks:
+            self._marks[iid] = px
+        self._track_round_trip(pos, before, after, realized_before, fill)
+        if acct.is_margin and inst.instrument_class is not InstrumentClass.SPOT:
+            self._update_margin(acct, inst)  # type: ignore[arg-type]
+        self.fill_count += 1
+        topic = self._pos_topics.get(fill.strategy_id)
+        if topic is None:
+            topic = self._pos_topics[fill.strategy_id] = f"events.position.{fill.strategy_id}"
+        if self.bus.has_subscribers(topic):
+            cls = PositionOpened if before == 0 else PositionClosed if after == 0 else PositionChanged
+            mark = self._mark_raw(iid, pos)
+            ts = self.clock.timestamp_ns()
+            self.bus.publish(topic, cls(
+                pid, iid, fill.strategy_id, pos.side, pos.signed_qty, pos.avg_px_open, pos.realized_pnl,
+                Money.from_raw(pos.unrealized_pnl_raw(mark), pos.currency), fill.ts_event, ts,
+            ))  # fmt: skip
+        atopic = f"events.account.{acct.id}"
+        if self.bus.has_subscribers(atopic):
+            self.bus.publish(atopic, self.account_state(acct.id))
+
+    def _track_round_trip(self, pos: Position, before: int, after: int, realized_before: int,
+                          fill: OrderFilled) -> None:  # fmt: skip
+        pid = pos.position_id
+        side = fill.order_side
+        qty = fill.last_qty.raw
+        px = fill.last_px.raw
+        if before == 0:
+            rt = RoundTrip(side, fill.ts_event)
+            self._round_trips[pid] = (rt, realized_before)
+            rt.add(side, qty, px, fill.commission)
+            return
+        rt, start = self._round_trips[pid]
+        if (before > 0) == (side is OrderSide.BUY) or abs(before) > qty:
+            rt.add(side, qty, px, fill.commission)
+            return
+        closed = abs(before)
+        comm = fill.commission
+        comm_close = Money.from_raw(div_round(comm.raw * closed, qty), comm.currency) if closed != qty else comm
+        rt.add(side, closed, px, comm_close)
+        pnl = Money.from_raw(div_round(pos._realized - start, _S2), pos.currency)
+        self._closed.append(rt.close(pid, pos.instrument_id, pos.strategy_id, pos.size_precision, pnl, fill.ts_event))
+        del self._round_trips[pid]
+        if after != 0:
+            nrt = RoundTrip(side, fill.ts_event)
+            nrt.add(side, qty - closed, px, comm - comm_close)
+            self._round_trips[pid] = (nrt, pos._realized)
+
+    def _update_margin(self, acct: MarginAccount, inst: Instrument) -> None:
+        total = 0
+        for p in self._by_instrument.get(inst.id, ()):
+            if p.signed_qty_raw and self._pos_account[p.position_id] is acct:
+                total += abs(p.notional_raw(self._mark_raw(inst.id, p)))
+        acct.update_position_margin(inst, total)
+
+    # -- marks ----------------------------------------------------------------------------------
+    def update_mark(self, instrument_id: InstrumentId, price_raw: int) -> None:
+        """Set the mark price (raw, scale 1e9) used for unrealized P&L, exposure and margin.
+
+        Cost: O(open positions of that instrument) for margin accounts, O(1) otherwise.
+        """
+        self._marks[instrument_id] = price_raw
+        positions = self._by_instrument.get(instrument_id)
+        if not positions:
+            return
+        accts = {id(self._pos_account[p.position_id]): self._pos_account[p.position_id] for p in positions
+                 if p.signed_qty_raw}  # fmt: skip
+        for acct in accts.values():
+            if acct.is_margin:
+                inst = self.cache.instruments[instrument_id]
+                if inst.instrument_class is not InstrumentClass.SPOT:
+                    self._update_margin(acct, inst)  # type: ignore[arg-type]
+
+    def _mark_raw(self, instrument_id: InstrumentId, pos: Position | None = None) -> int:
+        m = self._marks.get(instrument_id)
+        if m is None:
+            m = self.cache.last_price_raw(instrument_id)
+        if m is None:
+            if pos is None or pos.last_px is None:
+                raise LookupError(f"no mark price for {instrument_id}")
+            m = pos.last_px.raw
+        return m
+
+    # -- positions ------------------------------------------------------------------------------
+    def net_position_raw(self, instrument_id: InstrumentId, strategy_id: StrategyId | None = None) -> int:
+        """Signed open quantity raw (scale 1e9) across accounts, for one strategy or all."""
+        if strategy_id is None:
+            return self._net.get(instrument_id, 0)
+        return self._net_strategy.get((instrument_id, strategy_id), 0)
+
+    def position(self, instrument_id: InstrumentId, strategy_id: StrategyId) -> Position | None:
+        """The netting position of ``strategy_id`` in ``instrument_id`` (in hedging mode: the open one,
+        or the most recent one if several/none are open), or None."""
+        pid = self._netting_ids.get((instrument_id, strategy_id))
+        if pid is not None:
+            return self._positions[pid]
+        found = [p for p in self._by_instrument.get(instrument_id, ()) if p.strategy_id == strategy_id]
+        open_ = [p for p in found if p.signed_qty_raw]
+        if open_:
+            return open_[-1]
+        return found[-1] if found else None
+
+    def positions(self, instrument_id: InstrumentId | None = None, open_only: bool = False) -> list[Position]:
+        """All positions (optionally of one instrument, optionally only open ones)."""
+        ps = self._by_instrument.get(instrument_id, []) if instrument_id is not None else self._positions.values()
+        return [p for p in ps if not open_only or p.signed_qty_raw]
+
+    # -- P&L and balances -------------------------------------------------------------------------
+    def realized_pnl(self, currency: Currency) -> Money:
+        """Sum of realized P&L (gross of fees) of positions settling in ``currency`` (no conversion)."""
+        raw = sum(div_round(p._realized, _S2) for p in self._positions.values() if p.currency == currency)
+        return Money.from_raw(raw, currency)
+
+    def unrealized_pnl(self, currency: Currency) -> Money:
+        """Sum of unrealized P&L at the mark of open positions settling in ``currency`` (no conversion)."""
+        raw = 0
+        for p in self._positions.values():
+            if p.signed_qty_raw and p.currency == currency:
+                raw += p.unrealized_pnl_raw(self._mark_raw(p.instrument_id, p))
+        return Money.from_raw(raw, currency)
+
+    def commissions(self, currency: Currency) -> Money:
+        """Total commissions paid in ``currency``."""
+        return Money.from_raw(sum(p.commission_in(currency).raw for p in self._positions.values()), currency)
+
+    def balance_total(self, currency: Currency) -> Money:
+        """Sum of account totals in ``currency`` (no conversion)."""
+        return Money.from_raw(sum(a.total.get(currency.code, 0) for a in self.accounts.values()), currency)
+
+    def balance_free(self, currency: Currency) -> Money:
+        """Sum of free balances (total - locked) in ``currency`` (no conversion)."""
+        raw = sum(a.total.get(currency.code, 0) - a.locked_raw(currency.code) for a in self.accounts.values())
+        return Money.from_raw(raw, currency)
+
+    def balance_locked(self, currency: Currency) -> Money:
+        """Sum of reserved amounts in ``currency``."""
+        return Money.from_raw(sum(a.locked_raw(currency.code) for a in self.accounts.values()), currency)
+
+    def margin_used(self, currency: Currency) -> Money:
+        """Everything margin accounts reserve in ``currency``: initial margin of open positions and orders."""
+        raw = sum(a.locked_raw(currency.code) for a in self.accounts.values() if a.is_margin)
+        return Money.from_raw(raw, currency)
+
+    def margin_maint(self, currency: Currency) -> Money:
+        """Maintenance margin of open positions in ``currency``."""
+        raw = sum(a.margin_maint(currency).raw for a in self.accounts.values() if isinstance(a, MarginAccount))
+        return Money.from_raw(raw, currency)
+
+    def exposure(self, instrument_id: InstrumentId) -> Money:
+        """Absolute net notional ``|qty| * mark * multiplier`` in the settlement currency."""
+        inst = self.cache.instrument(instrument_id)
+        raw = sum(p.notional_raw(self._mark_raw(instrument_id, p)) for p in self._by_instrument.get(instrument_id, ())
+                  if p.signed_qty_raw)  # fmt: skip
+        return Money.from_raw(abs(raw), inst.settlement_currency)
+
+    def equity(self, currency: Currency | None = None) -> Money:
+        """Balances plus the value of open positions not already in balances, converted to ``currency``.
+
+        Derivative positions add their unrealized P&L; spot positions without a base currency
+        (equities) add their market value (their cost left the cash balance); spot positions with a
+        base currency are already the base balance.
+
+        Raises
+        ------
+        ConversionRateError
+            If an amount must be converted and no quote or mark of a matching pair is known.
+        ValueError
+            If ``currency`` is None and the portfolio has no base currency.
+        """
+        cur = currency or self.base_currency
+        if cur is None:
+            raise ValueError("equity() needs a currency (the portfolio has no base currency)")
+        amounts: dict[str, int] = {}
+        currencies: dict[str, Currency] = {}
+        for a in self.accounts.values():
+            for code, raw in a.total.items():
+                amounts[code] = amounts.get(code, 0) + raw
+                currencies[code] = a.currencies[code]
+        for p in self._positions.values():
+            if not p.signed_qty_raw:
+                continue
+            inst = self.cache.instruments[p.instrument_id]
+            mark = self._mark_raw(p.instrument_id, p)
+            if inst.instrument_class is not InstrumentClass.SPOT:
+                v = p.unrealized_pnl_raw(mark)
+            elif inst.base_currency is None:
+                v = p.notional_raw(mark)
+            else:
+                continue
+            amounts[p.currency.code] = amounts.get(p.currency.code, 0) + v
+            currencies[p.currency.code] = p.currency
+        total = 0
+        for code, raw in amounts.items():
+            total += raw if code == cur.code or raw == 0 else self.convert_raw(raw, currencies[code], cur)
+        return Money.from_raw(total, cur)
+
+    def convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
+        """Convert a raw amount with the latest quote mid (else mark) of a pair; rounded half-even once.
+
+        Raises
+        ------
+        ConversionRateError
+            If no instrument or quote pairs the two currencies.
+        """
+        if from_currency == to_currency:
+            return raw
+        for iid, inst in self.cache.instruments.items():
+            if inst.base_currency is None:
+                continue
+            direct = inst.base_currency == from_currency and inst.quote_currency == to_currency
+            inverse = inst.base_currency == to_currency and inst.quote_currency == from_currency
+            if not (direct or inverse):
+                continue
+            q = self.cache.quotes.get(iid)
+            if q is not None:
+                num, den = q.bid_price.raw + q.ask_price.raw, 2 * FIXED_SCALAR
+            elif iid in self._marks:
+                num, den = self._marks[iid], FIXED_SCALAR
+            else:
+                continue
+            if num <= 0:
+                continue
+            return div_round(raw * num, den) if direct else div_round(raw * den, num)
+        raise ConversionRateError(
+            f"no quote to convert {from_currency.code} to {to_currency.code}: add a {from_currency.code}"
+            f"{to_currency.code} or {to_currency.code}{from_currency.code} instrument and its quotes"
+        )
+
+    def closed_trades(self) -> list[ClosedTrade]:
+        """Completed round trips in the order they closed."""
+        return list(self._closed)
+
+
+__all__ = ["ConversionRateError", "Portfolio"]

@@ -1,0 +1,106 @@
+"""`ClosedTrade`: one row per round trip (flat -> open -> flat) of a position.
+
+A round trip may scale in and out; its entry side is the side of the opening fill. ``quantity`` is
+the total quantity traded on the entry side, ``avg_px_entry``/``avg_px_exit`` the exact
+quantity-weighted averages of entry-side and exit-side fills, ``realized_pnl`` the gross P&L (from
+:class:`tradewire.model.Position`, so it equals ``sum(sell value) - sum(buy value)`` times the
+multiplier for a round trip that ends flat). A fill that flips the position is split: the closing
+part ends this round trip and the rest opens the next; its commission is split pro rata by quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradewire.model.enums import OrderSide
+from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
+from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedTrade:
+    """A completed round trip.
+
+    Parameters
+    ----------
+    position_id, instrument_id, strategy_id : identifiers
+    side : OrderSide
+        Entry side (BUY = long trade).
+    quantity : Quantity
+        Total entry-side quantity.
+    ts_entry_ns, ts_exit_ns : int
+        UTC ns of the opening and the closing fill.
+    avg_px_entry, avg_px_exit : Decimal
+        Exact average entry and exit prices.
+    realized_pnl : Money
+        Gross P&L in the settlement currency.
+    commissions : Money
+        Commissions in the settlement currency (fees paid in other currencies are in ``other_commissions``).
+    other_commissions : tuple[Money, ...]
+        Commissions paid in currencies other than the settlement currency.
+    """
+
+    position_id: PositionId
+    instrument_id: InstrumentId
+    strategy_id: StrategyId
+    side: OrderSide
+    quantity: Quantity
+    ts_entry_ns: int
+    ts_exit_ns: int
+    avg_px_entry: Decimal
+    avg_px_exit: Decimal
+    realized_pnl: Money
+    commissions: Money
+    other_commissions: tuple[Money, ...] = ()
+
+    @property
+    def net_pnl(self) -> Money:
+        """Realized P&L minus settlement-currency commissions."""
+        return self.realized_pnl - self.commissions
+
+
+class RoundTrip:
+    """Accumulates one open round trip (internal to the portfolio)."""
+
+    __slots__ = ("commissions", "entry_notional", "entry_qty", "exit_notional", "exit_qty", "realized_raw",
+                 "side", "ts_entry")  # fmt: skip
+
+    def __init__(self, side: OrderSide, ts_entry: int) -> None:
+        self.side = side
+        self.ts_entry = ts_entry
+        self.entry_qty = 0
+        self.entry_notional = 0  # scale 1e18
+        self.exit_qty = 0
+        self.exit_notional = 0
+        self.realized_raw = 0
+        self.commissions: dict[str, Money] = {}
+
+    def add(self, side: OrderSide, qty_raw: int, px_raw: int, commission: Money | None) -> None:
+        """Add ``qty_raw`` at ``px_raw`` on ``side`` with its (share of) commission."""
+        if side is self.side:
+            self.entry_qty += qty_raw
+            self.entry_notional += qty_raw * px_raw
+        else:
+            self.exit_qty += qty_raw
+            self.exit_notional += qty_raw * px_raw
+        if commission is not None:
+            code = commission.currency.code
+            prev = self.commissions.get(code)
+            self.commissions[code] = commission if prev is None else prev + commission
+
+    def close(self, position_id: PositionId, instrument_id: InstrumentId, strategy_id: StrategyId,
+              size_precision: int, settlement: Money, ts_exit: int) -> ClosedTrade:  # fmt: skip
+        """Return the finished :class:`ClosedTrade` (``settlement`` is the realized P&L)."""
+        cur = settlement.currency
+        fee = self.commissions.get(cur.code, Money.zero(cur))
+        others = tuple(m for c, m in sorted(self.commissions.items()) if c != cur.code)
+        scale = Decimal(FIXED_SCALAR)
+        return ClosedTrade(
+            position_id, instrument_id, strategy_id, self.side, Quantity.from_raw(self.entry_qty, size_precision),
+            self.ts_entry, ts_exit, Decimal(self.entry_notional) / Decimal(self.entry_qty) / scale,
+            Decimal(self.exit_notional) / Decimal(self.exit_qty) / scale, settlement, fee, others,
+        )  # fmt: skip
+
+
+__all__ = ["ClosedTrade", "RoundTrip"]
