@@ -53,8 +53,10 @@ class DataEngine:
     depth_levels : int
         Levels per side in the ``data.book.depth`` snapshots.
     quality_monitor : object or None
-        Anything with a ``process(obj)`` method (or a plain callable); it sees every object before it is
-        published, e.g. ``tradewire.data.quality.DataQualityMonitor``.
+        A ``tradewire.data.quality.DataQualityMonitor`` (fed through its ``on_quote``/``on_trade``/
+        ``on_bar``/``on_delta`` methods, and ``check_book(book)`` after each applied batch), or anything
+        with a ``process(obj)`` method, or a plain callable. It sees every object before it is published.
+        Feed a monitor either this way or with its own ``attach()`` to the bus, not both.
 
     Attributes
     ----------
@@ -88,11 +90,19 @@ class DataEngine:
         self._aggregators: dict[BarType, BarAggregator] = {}
         self._pending_deltas: dict[InstrumentId, list[OrderBookDelta]] = {}
         self._refs: dict[tuple[DataKind, Any], int] = {}
-        self._observer: Handler | None = None
+        self._obs_quote = self._obs_trade = self._obs_bar = self._obs_delta = None
+        self._obs_book: Handler | None = None
+        self.quality_monitor = quality_monitor
         if quality_monitor is not None:
-            self._observer = getattr(quality_monitor, "process", quality_monitor)
-            if not callable(self._observer):
-                raise TypeError(f"quality_monitor {quality_monitor!r} has no process(obj) method")
+            if hasattr(quality_monitor, "on_quote"):  # DataQualityMonitor's per-type interface
+                m = quality_monitor
+                self._obs_quote, self._obs_trade, self._obs_bar = m.on_quote, m.on_trade, m.on_bar
+                self._obs_delta, self._obs_book = m.on_delta, getattr(m, "check_book", None)
+            else:
+                fn = getattr(quality_monitor, "process", quality_monitor)
+                if not callable(fn):
+                    raise TypeError(f"quality_monitor {quality_monitor!r} has neither on_quote() nor process()")
+                self._obs_quote = self._obs_trade = self._obs_bar = self._obs_delta = fn
         self.counts = {"quotes": 0, "trades": 0, "bars": 0, "deltas": 0, "batches": 0}
         self._dispatch: dict[type, Handler] = {
             QuoteTick: self._on_quote,
@@ -138,8 +148,8 @@ class DataEngine:
         iid = q.instrument_id
         self.cache.quotes[iid] = q
         self.counts["quotes"] += 1
-        if self._observer is not None:
-            self._observer(q)
+        if self._obs_quote is not None:
+            self._obs_quote(q)
         aggs = self._quote_aggs.get(iid)
         if aggs:
             for a in aggs:
@@ -154,8 +164,8 @@ class DataEngine:
         iid = t.instrument_id
         self.cache.trades[iid] = t
         self.counts["trades"] += 1
-        if self._observer is not None:
-            self._observer(t)
+        if self._obs_trade is not None:
+            self._obs_trade(t)
         aggs = self._trade_aggs.get(iid)
         if aggs:
             for a in aggs:
@@ -170,8 +180,8 @@ class DataEngine:
         bt = bar.bar_type
         self.cache.bars[bt.instrument_id] = bar
         self.counts["bars"] += 1
-        if self._observer is not None:
-            self._observer(bar)
+        if self._obs_bar is not None:
+            self._obs_bar(bar)
         topic = self._bar_topics.get(bt)
         if topic is None:
             topic = self._bar_topics[bt] = f"data.bars.{bt}"
@@ -185,6 +195,8 @@ class DataEngine:
         if pending is None:
             pending = self._pending_deltas[iid] = []
         pending.append(d)
+        if self._obs_delta is not None:
+            self._obs_delta(d)
         if d.flags & _F_LAST:
             self._pending_deltas[iid] = []
             self._apply_batch(iid, pending)
@@ -195,8 +207,8 @@ class DataEngine:
             book = self._new_book(iid, batch[0])
         book.apply_deltas(batch)
         self.counts["batches"] += 1
-        if self._observer is not None:
-            self._observer(batch)
+        if self._obs_book is not None:
+            self._obs_book(book)
         topics = self._delta_topics.get(iid)
         if topics is None:
             topics = self._delta_topics[iid] = (f"data.book.deltas.{iid}", f"data.book.depth.{iid}")

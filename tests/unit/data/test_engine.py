@@ -207,3 +207,21 @@ def test_bar_aggregator_shared_between_subscribers(trades):
     assert a == [] and len(b) == len(aggregate(trades[:500], MIN1)) > 0
     engine.unsubscribe_bars(MIN1, b.append)
     assert engine.aggregators == {} and client.subscriptions[DataKind.TRADES] == set()
+
+
+def test_data_quality_monitor_fed_by_engine_flags_crossed_book_and_out_of_order():
+    quality = pytest.importorskip("tradewire.data.quality")
+    bus, cache, clock = MessageBus(), Cache(), TestClock(0)
+    monitor = quality.DataQualityMonitor(bus, clock)
+    events = []
+    bus.subscribe("events.data_quality", events.append)
+    engine = DataEngine(bus, cache, clock, quality_monitor=monitor)
+    L = OrderBookDelta.F_LAST
+    engine.process(delta(BookAction.ADD, BookSide.BID, "100.00", "1", 0, 1, 5))
+    engine.process(delta(BookAction.ADD, BookSide.ASK, "99.00", "1", L, 1, 5))  # crossed after the batch
+    engine.process(q(IID, "10.00", "10.01", 7))
+    engine.process(q(IID, "10.00", "10.01", 6))  # earlier than the previous quote
+    kinds = {e.kind.value for e in events}
+    assert "crossed" in kinds and "out_of_order_time" in kinds
+    snap = monitor.snapshot()
+    assert snap[f"{IID}:quotes"]["count"] == 2 and snap[f"{IID}:book.deltas"]["count"] == 2
