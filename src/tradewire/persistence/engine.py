@@ -1,0 +1,155 @@
+"""Database selection, engine creation and schema migrations (one code path for SQLite and PostgreSQL).
+
+The database is chosen by URL: the ``url`` argument, else the ``TRADEWIRE_DATABASE_URL`` environment
+variable, else the embedded default ``sqlite:///./tradewire-data/tradewire.db``. ``postgresql://`` and
+``postgres://`` URLs are driven by psycopg 3 (``postgresql+psycopg://``).
+
+What is fsynced when
+--------------------
+SQLite
+    ``journal_mode=WAL`` and ``synchronous=FULL``: every COMMIT appends the transaction to the WAL
+    file and fsyncs it before returning, so a committed event survives a process kill and a power
+    loss. Checkpoints (WAL -> main file) run automatically every 1000 pages and fsync the database
+    file; they are not needed for durability. Write transactions start with ``BEGIN IMMEDIATE`` so two
+    writers serialize on the database lock instead of failing at commit (``busy_timeout`` 30 s).
+PostgreSQL
+    The server's defaults (``fsync=on``, ``synchronous_commit=on``): COMMIT returns after the WAL
+    record is flushed to disk. tradewire does not change them per session.
+
+Either way, the event store commits in batches (see :mod:`tradewire.persistence.store`), so the fsync
+cost is paid once per batch, and ``durable=True`` appends wait for that commit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+
+DEFAULT_URL = "sqlite:///./tradewire-data/tradewire.db"
+ENV_VAR = "TRADEWIRE_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 0x7472_6164  # pg_advisory_xact_lock key serializing concurrent upgrades
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL is malformed or names an unsupported backend."""
+
+
+def database_url(url: str | None = None) -> URL:
+    """Resolve the database URL (argument, then ``TRADEWIRE_DATABASE_URL``, then the SQLite default).
+
+    Returns
+    -------
+    sqlalchemy.engine.URL
+        With the PostgreSQL driver set to ``psycopg`` (version 3).
+
+    Raises
+    ------
+    DatabaseConfigError
+        If the URL cannot be parsed or is neither SQLite nor PostgreSQL.
+    """
+    raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    try:
+        u = make_url(raw)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the text
+        raise DatabaseConfigError(f"invalid database URL {raw!r}: {exc}") from None
+    backend = u.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return u.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if not u.database or u.database == ":memory:":
+            raise DatabaseConfigError("SQLite needs a file path (WAL mode does not apply to :memory:)")
+        return u
+    raise DatabaseConfigError(f"unsupported database backend {backend!r} in {raw!r} (use sqlite or postgresql)")
+
+
+def create_db_engine(url: str | URL | None = None) -> Engine:
+    """Create a SQLAlchemy engine configured as described in the module docstring.
+
+    For SQLite, the parent directory of the database file is created if missing.
+
+    Raises
+    ------
+    DatabaseConfigError
+        See :func:`database_url`.
+    """
+    u = url if isinstance(url, URL) else database_url(url)
+    if u.get_backend_name() == "sqlite":
+        Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(u, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (default: the newest). Safe to run concurrently.
+
+    On PostgreSQL a transaction-scoped advisory lock serializes concurrent upgrades; on SQLite the
+    ``BEGIN IMMEDIATE`` write lock does.
+    """
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's current Alembic revision (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version of tradewire."""
+    head = ScriptDirectory.from_config(_alembic_config_for_scripts()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _alembic_config_for_scripts() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def revisions() -> list[str]:
+    """All revision ids, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config_for_scripts())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+__all__ = [
+    "DEFAULT_URL", "ENV_VAR", "DatabaseConfigError", "create_db_engine", "current_revision", "database_url",
+    "head_revision", "revisions", "upgrade",
+]  # fmt: skip

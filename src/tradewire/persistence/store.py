@@ -1,0 +1,447 @@
+"""`EventStore`: the append-only event log, written off the hot path by one writer thread.
+
+Durability policy
+-----------------
+* ``append(record)`` (batched, the default) serializes nothing in the caller: it puts the record on
+  an in-memory queue and returns at once. The writer thread commits the queue in batches of up to
+  ``max_batch`` records, at the latest ``flush_interval_ms`` after the first record of a batch
+  arrived. A process crash loses at most the records not yet committed (bounded by that window).
+* ``append(record, durable=True)`` returns only after the batch holding the record is committed and
+  fsynced (see :mod:`tradewire.persistence.engine` for what the commit fsyncs on each backend), and
+  returns its sequence number. A durable record also flushes everything queued before it.
+* What must be durable: everything whose loss could make the engine act twice or act unrecorded.
+  The rule is *nothing is sent to a venue that is not recorded*: ``OrderInitialized`` and
+  ``OrderSubmitted`` (the intent) are appended durably before the order is handed to the venue
+  client, and so are modify/cancel requests (``OrderPendingUpdate``/``OrderPendingCancel``) and
+  operator actions (:data:`DURABLE_KINDS`). Venue-originated events (acceptances, fills, cancels)
+  may be batched: if they are lost in a crash the venue still has them, and recovery's
+  reconciliation brings them back (fills as ``OrderFilled(inferred=True)``).
+
+Sequence numbers
+----------------
+Every row gets ``seq`` = previous maximum + 1, assigned inside the committing transaction while it
+holds the database's write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory
+lock), so numbers are gap-free and strictly increasing in commit order even with several processes
+appending to one database. Within one store they also follow ``append`` call order.
+
+Append-only
+-----------
+This class has no update or delete path, and the database rejects UPDATE/DELETE on ``events`` with
+a trigger (created by the initial migration).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+from tradewire.model.events import OrderEvent, OrderFilled
+from tradewire.persistence.serialization import SerializationError, encode, is_registered, loads, register
+from tradewire.persistence.tables import events
+
+DURABLE_KINDS: frozenset[str] = frozenset(
+    {"OrderInitialized", "OrderSubmitted", "OrderPendingUpdate", "OrderPendingCancel", "OperatorAction"}
+)
+"""Record types that :class:`EventRecorder` appends with ``durable=True``."""
+
+_PG_SEQ_LOCK = 0x7472_6577  # pg_advisory_xact_lock key serializing appenders across processes
+
+
+class StoreError(RuntimeError):
+    """The store cannot accept or commit records (closed, or the database failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One row of the event log: ``seq``, the record's type name, timestamps (UTC ns) and the record."""
+
+    seq: int
+    kind: str
+    ts_event: int
+    ts_init: int
+    ts_recorded: int
+    record: Any
+
+
+def category_of(record: Any) -> str:
+    """Classify a record for the ``events.category`` column (``order``, ``fill``, ``account``, …)."""
+    name = type(record).__name__
+    if isinstance(record, OrderFilled):
+        return "fill"
+    if isinstance(record, OrderEvent):
+        return "order"
+    if name.startswith("Position"):
+        return "position"
+    if name == "AccountState":
+        return "account"
+    if name == "Instrument":
+        return "instrument"
+    if name == "OperatorAction":
+        return "operator"
+    if name == "Alert":
+        return "alert"
+    if name == "ReconciliationDiscrepancy":
+        return "reconcile"
+    if name.endswith("Report"):
+        return "report"
+    if type(record).__module__.startswith("tradewire.risk"):
+        return "risk"
+    return "other"
+
+
+class _Waiter:
+    __slots__ = ("done", "error", "seqs")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.seqs: list[int] = []
+
+
+_STOP = object()
+
+
+class EventStore:
+    """Append-only event log over a SQLAlchemy engine (see the module docstring for the policy).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        From :func:`tradewire.persistence.engine.create_db_engine`, already migrated to head (use
+        :func:`tradewire.persistence.open_store` to do both).
+    flush_interval_ms : float
+        Longest time a batched record waits in memory before its commit starts.
+    max_batch : int
+        Most records per transaction.
+    clock : callable, optional
+        Returns UTC ns for ``ts_recorded`` (default ``time.time_ns``).
+
+    Raises
+    ------
+    StoreError
+        From ``append``/``flush`` once the store is closed or after the database failed; the
+        message names the original error.
+    """
+
+    def __init__(
+        self, engine: Engine, *, flush_interval_ms: float = 20.0, max_batch: int = 2000, clock=time.time_ns
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.engine = engine
+        self.flush_interval = flush_interval_ms / 1000.0
+        self.max_batch = max_batch
+        self._clock = clock
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self.committed_batches = 0
+        self.committed_events = 0
+        self._thread = threading.Thread(target=self._run, name="tradewire-event-writer", daemon=True)
+        self._thread.start()
+
+    # -- writing -------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._error is not None:
+            raise StoreError(f"event store failed: {self._error!r}") from self._error
+        if self._closed:
+            raise StoreError("event store is closed")
+
+    def append(self, record: Any, *, durable: bool = False) -> int | None:
+        """Queue ``record`` for the log; with ``durable=True`` wait until committed and fsynced.
+
+        Parameters
+        ----------
+        record : registered frozen dataclass
+            An order event, account state, position event, operator action, alert, …
+        durable : bool
+            Wait for commit + fsync (see the module docstring for when this is required).
+
+        Returns
+        -------
+        int | None
+            The record's sequence number when ``durable``, else None.
+
+        Raises
+        ------
+        SerializationError
+            If the record's type is not registered (checked before queueing).
+        StoreError
+            If the store is closed or failed, or (durable) the commit failed.
+        """
+        if not is_registered(type(record)):
+            raise SerializationError(f"{type(record).__qualname__} is not a registered record type")
+        self._check_open()
+        if not durable:
+            self._queue.put((record, None))
+            return None
+        w = _Waiter()
+        self._queue.put((record, w))
+        self._wait(w)
+        return w.seqs[0]
+
+    def append_many(self, records: Iterable[Any], *, durable: bool = False) -> list[int] | None:
+        """Append several records, in order; with ``durable`` return their sequence numbers."""
+        recs = list(records)
+        for r in recs:
+            if not is_registered(type(r)):
+                raise SerializationError(f"{type(r).__qualname__} is not a registered record type")
+        self._check_open()
+        if not durable:
+            for r in recs:
+                self._queue.put((r, None))
+            return None
+        waiters = []
+        for r in recs:
+            w = _Waiter()
+            waiters.append(w)
+            self._queue.put((r, w))
+        for w in waiters:
+            self._wait(w)
+        return [w.seqs[0] for w in waiters]
+
+    def flush(self, timeout: float | None = 60.0) -> None:
+        """Return once every record appended before this call is committed.
+
+        Raises
+        ------
+        StoreError
+            On a commit failure, or if ``timeout`` seconds pass first.
+        """
+        self._check_open()
+        w = _Waiter()
+        self._queue.put((None, w))
+        self._wait(w, timeout)
+
+    def _wait(self, w: _Waiter, timeout: float | None = None) -> None:
+        if not w.done.wait(timeout):
+            raise StoreError(f"event store commit did not finish within {timeout} s")
+        if w.error is not None:
+            raise StoreError(f"event store commit failed: {w.error!r}") from w.error
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Flush what is queued, stop the writer thread and dispose of the engine (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put((_STOP, None))
+        self._thread.join(timeout)
+        self.engine.dispose()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writer thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        q = self._queue
+        stop = False
+        while not stop:
+            item = q.get()
+            batch = [item]
+            deadline = time.monotonic() + self.flush_interval
+            urgent = item[1] is not None
+            stop = item[0] is _STOP
+            while not stop and len(batch) < self.max_batch:
+                try:
+                    item = q.get_nowait() if urgent else q.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                batch.append(item)
+                if item[0] is _STOP:
+                    stop = True
+                elif item[1] is not None:
+                    urgent = True
+            self._commit_batch([b for b in batch if b[0] is not _STOP])
+
+    def _row(self, record: Any, now: int) -> dict[str, Any]:
+        return {
+            "kind": type(record).__name__,
+            "category": category_of(record),
+            "client_order_id": _opt_str(getattr(record, "client_order_id", None)),
+            "strategy_id": _opt_str(getattr(record, "strategy_id", None)),
+            "instrument_id": _opt_str(getattr(record, "instrument_id", None) or getattr(record, "id", None)),
+            "account_id": _opt_str(getattr(record, "account_id", None)),
+            "trade_id": _opt_str(getattr(record, "trade_id", None)),
+            "ts_event": int(getattr(record, "ts_event", None) or now),
+            "ts_init": int(getattr(record, "ts_init", None) or now),
+            "ts_recorded": now,
+            "payload": json.dumps(encode(record), separators=(",", ":"), ensure_ascii=False),
+        }
+
+    def _commit_batch(self, batch: list[tuple[Any, _Waiter | None]]) -> None:
+        if not batch:
+            return
+        if self._error is not None:
+            for _, w in batch:
+                if w is not None:
+                    w.error = self._error
+                    w.done.set()
+            return
+        now = self._clock()
+        rows: list[dict[str, Any]] = []
+        owners: list[_Waiter | None] = []
+        bad: list[tuple[_Waiter | None, BaseException]] = []
+        for rec, w in batch:
+            if rec is None:
+                continue
+            try:
+                rows.append(self._row(rec, now))
+                owners.append(w)
+            except (SerializationError, TypeError, ValueError) as exc:
+                bad.append((w, exc))
+        error: BaseException | None = None
+        for attempt in range(5):
+            try:
+                if rows:
+                    self._insert(rows)
+                error = None
+                break
+            except Exception as exc:  # transient lock/connection errors: retry with backoff
+                error = exc
+                time.sleep(0.05 * 2**attempt)
+        if error is not None:
+            self._error = error
+        else:
+            self.committed_batches += 1
+            self.committed_events += len(rows)
+        for row, w in zip(rows, owners, strict=True):
+            if w is not None:
+                w.seqs.append(row["seq"])
+        for w, exc in bad:
+            if w is not None:
+                w.error = exc
+            elif self._error is None:
+                self._error = exc  # an unencodable batched record: fail loudly, not silently
+        for _, w in batch:
+            if w is not None:
+                if w.error is None:
+                    w.error = error
+                w.done.set()
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SEQ_LOCK})
+            last = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+            for i, row in enumerate(rows, start=1):
+                row["seq"] = last + i
+            conn.execute(events.insert(), rows)
+
+    # -- reading -------------------------------------------------------------------------------
+    def last_seq(self) -> int:
+        """Highest committed sequence number (0 when empty)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+
+    def count(self) -> int:
+        """Number of committed records."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(events)).scalar_one()
+
+    def read(
+        self, since_seq: int = 0, until_seq: int | None = None, *, kinds: Iterable[str] | None = None,
+        client_order_id: str | None = None, ts_from: int | None = None, ts_until: int | None = None,
+        chunk: int = 5000,
+    ) -> Iterator[StoredEvent]:  # fmt: skip
+        """Yield committed records with ``since_seq < seq <= until_seq`` in sequence order.
+
+        Parameters
+        ----------
+        kinds : iterable of str, optional
+            Only these record type names.
+        client_order_id : str, optional
+            Only records of this order.
+        ts_from, ts_until : int, optional
+            Only records with ``ts_from <= ts_event < ts_until`` (UTC ns).
+        chunk : int
+            Rows fetched per query (memory bound).
+
+        Raises
+        ------
+        SerializationError
+            If a stored payload does not decode; the message names its ``seq``.
+        """
+        kinds_t = tuple(kinds) if kinds is not None else None
+        cursor = since_seq
+        while True:
+            q = select(events.c.seq, events.c.kind, events.c.ts_event, events.c.ts_init, events.c.ts_recorded,
+                       events.c.payload).where(events.c.seq > cursor)  # fmt: skip
+            if until_seq is not None:
+                q = q.where(events.c.seq <= until_seq)
+            if kinds_t is not None:
+                q = q.where(events.c.kind.in_(kinds_t))
+            if client_order_id is not None:
+                q = q.where(events.c.client_order_id == str(client_order_id))
+            if ts_from is not None:
+                q = q.where(events.c.ts_event >= ts_from)
+            if ts_until is not None:
+                q = q.where(events.c.ts_event < ts_until)
+            with self.engine.connect() as conn:
+                rows = conn.execute(q.order_by(events.c.seq).limit(chunk)).fetchall()
+            for seq, kind, ts_event, ts_init, ts_rec, payload in rows:
+                try:
+                    rec = loads(kind, payload)
+                except SerializationError as exc:
+                    raise SerializationError(f"events seq {seq}: {exc}") from None
+                yield StoredEvent(seq, kind, ts_event, ts_init, ts_rec, rec)
+            if len(rows) < chunk:
+                return
+            cursor = rows[-1][0]
+
+    def fill_keys(self) -> set[tuple[str, str]]:
+        """``(instrument_id, trade_id)`` of every stored ``OrderFilled`` (for exactly-once checks)."""
+        q = select(events.c.instrument_id, events.c.trade_id).where(events.c.kind == "OrderFilled")
+        with self.engine.connect() as conn:
+            return {(i, t) for i, t in conn.execute(q)}
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+class EventRecorder:
+    """Subscribe an :class:`EventStore` to the bus topics whose messages belong in the log.
+
+    Topics: ``events.order.*`` (order events and fills), ``events.position.*``, ``events.account.*``,
+    ``events.risk`` and ``events.alert*``. Record types in :data:`DURABLE_KINDS` are appended with
+    ``durable=True``; a record type that is not registered yet is registered on first sight when it is
+    a dataclass from a ``tradewire`` package (e.g. the risk engine's events).
+
+    The ExecutionEngine must publish ``OrderSubmitted`` before calling the venue client for the
+    "nothing sent that is not recorded" rule to hold through this recorder.
+    """
+
+    TOPICS = ("events.order.*", "events.position.*", "events.account.*", "events.risk", "events.alert*")
+
+    def __init__(self, store: EventStore, bus) -> None:
+        self.store = store
+        self.bus = bus
+        for t in self.TOPICS:
+            bus.subscribe(t, self.on_event, priority=100)
+
+    def on_event(self, record: Any) -> None:
+        """Append one bus message (durably for :data:`DURABLE_KINDS`)."""
+        cls = type(record)
+        if not is_registered(cls) and cls.__module__.startswith("tradewire."):
+            register(cls)
+        self.store.append(record, durable=cls.__name__ in DURABLE_KINDS)
+
+    def detach(self) -> None:
+        """Unsubscribe from the bus."""
+        for t in self.TOPICS:
+            self.bus.unsubscribe(t, self.on_event)
+
+
+__all__ = ["DURABLE_KINDS", "EventRecorder", "EventStore", "StoreError", "StoredEvent", "category_of"]
