@@ -1,0 +1,525 @@
+"""`OrderBook`: an L2 (market-by-price) or L1 order book per instrument, and `OrderBookDepth`.
+
+Each side keeps a ``dict`` price raw -> size raw and an ascending ``list`` of the price raws
+(kept sorted with :mod:`bisect`). Best bid is the last element of the bid list, best ask the first
+of the ask list, so reading the top of book is one index operation. All prices and sizes are the
+model's fixed-point raws (scale 10**9, see :mod:`tradewire.model.objects`); derived figures
+(average fill price, slippage, mid) are exact ``Decimal`` or raw ints, never binary floats.
+
+Two APIs:
+
+* model objects: :meth:`OrderBook.apply_delta` / :meth:`OrderBook.apply_deltas` with
+  :class:`~tradewire.model.data.OrderBookDelta` (ADD/UPDATE set the level's total size, DELETE
+  removes it, CLEAR empties the book), :meth:`OrderBook.update_quote_tick` for L1 books;
+* a raw hot path: :meth:`OrderBook.apply_delta_raw` ``(side, price_raw, size_raw)`` where size 0
+  deletes the level, and :meth:`OrderBook.best_bid_raw` / :meth:`OrderBook.best_ask_raw`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+
+from tradewire.model.data import OrderBookDelta, QuoteTick
+from tradewire.model.enums import BookAction, BookSide, OrderSide
+from tradewire.model.identifiers import InstrumentId
+from tradewire.model.objects import FIXED_PRECISION, FIXED_SCALAR, Price, Quantity
+
+BID = int(BookSide.BID)
+ASK = int(BookSide.ASK)
+_SCALE = Decimal(FIXED_SCALAR)
+
+
+class BookType(IntEnum):
+    """Granularity of a book: L1 (top of book from quotes) or L2 (aggregated size per price)."""
+
+    L1_MBP = 1
+    L2_MBP = 2
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """One price level: ``price`` and its aggregate ``size``."""
+
+    price: Price
+    size: Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBookDepth:
+    """An immutable snapshot of the top levels of a book (10 per side by default).
+
+    Attributes
+    ----------
+    instrument_id : InstrumentId
+    bids, asks : tuple[BookLevel, ...]
+        Best first; at most ``depth`` levels each (fewer if the book is thinner).
+    sequence : int
+        Venue update id of the last delta applied before the snapshot (0 if none).
+    ts_event, ts_init : int
+        UTC ns of the last applied update at the venue / in tradewire.
+    """
+
+    instrument_id: InstrumentId
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    sequence: int
+    ts_event: int
+    ts_init: int
+
+    @property
+    def best_bid(self) -> BookLevel | None:
+        """Best bid level or None."""
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> BookLevel | None:
+        """Best ask level or None."""
+        return self.asks[0] if self.asks else None
+
+
+@dataclass(frozen=True, slots=True)
+class FillEstimate:
+    """Result of walking the book for a market order of a given size.
+
+    Attributes
+    ----------
+    side : OrderSide
+        Order side (BUY walks the asks, SELL walks the bids).
+    requested, filled : Quantity
+        Requested size and the size the visible book can fill (``filled < requested`` when the book
+        is too thin).
+    avg_px : Decimal | None
+        Size-weighted average fill price ``sum(p_i * q_i) / sum(q_i)`` (exact to 28 significant
+        digits), None if nothing fills.
+    worst_px : Price | None
+        Last (worst) price level touched.
+    notional_raw : int
+        ``sum(p_i * q_i)`` at scale 10**18 (price raw x size raw), exact.
+    slippage : Decimal | None
+        Adverse distance of ``avg_px`` from the best price, in price units (>= 0).
+    slippage_bps : Decimal | None
+        ``slippage / best * 10_000``.
+    """
+
+    side: OrderSide
+    requested: Quantity
+    filled: Quantity
+    avg_px: Decimal | None
+    worst_px: Price | None
+    notional_raw: int
+    slippage: Decimal | None
+    slippage_bps: Decimal | None
+
+    @property
+    def fully_filled(self) -> bool:
+        """True if the visible book covers the whole requested size."""
+        return self.filled.raw == self.requested.raw
+
+
+class OrderBook:
+    """Market-by-price order book for one instrument.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+    price_precision, size_precision : int
+        Decimals used when raws are turned back into ``Price``/``Quantity`` (display only; the raws
+        stay exact).
+    book_type : BookType
+        ``L2_MBP`` (default) accepts deltas; ``L1_MBP`` is maintained from quotes.
+
+    Notes
+    -----
+    ``sequence``, ``ts_event`` and ``ts_init`` follow the last delta applied through the model API.
+    ``in_batch`` is True while a venue batch is half applied (the last delta lacked ``F_LAST``):
+    consumers should only read a consistent book, i.e. when ``in_batch`` is False.
+    """
+
+    __slots__ = (
+        "_ask_px",
+        "_asks",
+        "_bid_px",
+        "_bids",
+        "book_type",
+        "in_batch",
+        "instrument_id",
+        "price_precision",
+        "sequence",
+        "size_precision",
+        "ts_event",
+        "ts_init",
+        "update_count",
+    )
+
+    def __init__(
+        self,
+        instrument_id: InstrumentId,
+        price_precision: int,
+        size_precision: int,
+        book_type: BookType = BookType.L2_MBP,
+    ) -> None:
+        if not 0 <= price_precision <= FIXED_PRECISION or not 0 <= size_precision <= FIXED_PRECISION:
+            raise ValueError(f"precisions must be 0..{FIXED_PRECISION}, got {price_precision}, {size_precision}")
+        self.instrument_id = instrument_id
+        self.price_precision = price_precision
+        self.size_precision = size_precision
+        self.book_type = BookType(book_type)
+        self._bids: dict[int, int] = {}
+        self._asks: dict[int, int] = {}
+        self._bid_px: list[int] = []  # ascending; best bid is [-1]
+        self._ask_px: list[int] = []  # ascending; best ask is [0]
+        self.sequence = 0
+        self.ts_event = 0
+        self.ts_init = 0
+        self.update_count = 0
+        self.in_batch = False
+
+    # ------------------------------------------------------------------ raw hot path
+
+    def apply_delta_raw(self, side: int, price_raw: int, size_raw: int) -> None:
+        """Set the size at one level; size 0 removes the level.
+
+        Parameters
+        ----------
+        side : int
+            ``1`` bid, ``2`` ask (``BookSide`` values).
+        price_raw, size_raw : int
+            Fixed-point raws (scale 10**9). ``size_raw`` must be >= 0; it is not checked here (hot
+            path): use :meth:`apply_delta` for validated input.
+
+        Raises
+        ------
+        ValueError
+            If ``side`` is neither 1 nor 2.
+        """
+        if side == 1:
+            levels = self._bids
+            prices = self._bid_px
+        elif side == 2:
+            levels = self._asks
+            prices = self._ask_px
+        else:
+            raise ValueError(f"side must be 1 (bid) or 2 (ask), got {side!r}")
+        if size_raw:
+            if price_raw not in levels:
+                insort(prices, price_raw)
+            levels[price_raw] = size_raw
+        elif levels.pop(price_raw, None) is not None:
+            del prices[bisect_left(prices, price_raw)]
+
+    def best_bid_raw(self) -> int | None:
+        """Best (highest) bid price raw, or None if the bid side is empty."""
+        px = self._bid_px
+        return px[-1] if px else None
+
+    def best_ask_raw(self) -> int | None:
+        """Best (lowest) ask price raw, or None if the ask side is empty."""
+        px = self._ask_px
+        return px[0] if px else None
+
+    def best_bid_size_raw(self) -> int | None:
+        """Size raw at the best bid, or None."""
+        px = self._bid_px
+        return self._bids[px[-1]] if px else None
+
+    def best_ask_size_raw(self) -> int | None:
+        """Size raw at the best ask, or None."""
+        px = self._ask_px
+        return self._asks[px[0]] if px else None
+
+    def size_at_raw(self, side: int, price_raw: int) -> int:
+        """Size raw at ``price_raw`` on ``side`` (0 if no level)."""
+        return (self._bids if side == BID else self._asks).get(price_raw, 0)
+
+    def bids_raw(self, depth: int | None = None) -> list[tuple[int, int]]:
+        """Bid levels as ``(price_raw, size_raw)``, best (highest) first, at most ``depth``."""
+        px = self._bid_px
+        sel = px[::-1] if depth is None else px[: -depth - 1 : -1] if depth > 0 else []
+        levels = self._bids
+        return [(p, levels[p]) for p in sel]
+
+    def asks_raw(self, depth: int | None = None) -> list[tuple[int, int]]:
+        """Ask levels as ``(price_raw, size_raw)``, best (lowest) first, at most ``depth``."""
+        px = self._ask_px if depth is None else self._ask_px[: max(depth, 0)]
+        levels = self._asks
+        return [(p, levels[p]) for p in px]
+
+    # ------------------------------------------------------------------ model API
+
+    def apply_delta(self, delta: OrderBookDelta) -> None:
+        """Apply one :class:`OrderBookDelta` (validated) and advance ``sequence``/timestamps.
+
+        Raises
+        ------
+        ValueError
+            On an L1 book, on a negative size, or on ADD/UPDATE with size 0.
+        """
+        if self.book_type is not BookType.L2_MBP:
+            raise ValueError(f"{self.instrument_id}: deltas need an L2_MBP book, this one is {self.book_type.name}")
+        action = delta.action
+        if action is BookAction.CLEAR:
+            self.clear()
+        else:
+            size_raw = delta.size.raw
+            if action is BookAction.DELETE:
+                size_raw = 0
+            elif size_raw <= 0:
+                raise ValueError(f"{self.instrument_id}: {action} needs a positive size, got {delta.size} ({delta!r})")
+            self.apply_delta_raw(int(delta.side), delta.price.raw, size_raw)
+        if delta.sequence:
+            self.sequence = delta.sequence
+        self.ts_event = delta.ts_event
+        self.ts_init = delta.ts_init
+        self.update_count += 1
+        self.in_batch = not (delta.flags & OrderBookDelta.F_LAST)
+
+    def apply_deltas(self, deltas: Iterable[OrderBookDelta]) -> None:
+        """Apply deltas in order (see :meth:`apply_delta`)."""
+        for d in deltas:
+            self.apply_delta(d)
+
+    def apply_snapshot_raw(
+        self,
+        bids: Iterable[tuple[int, int]],
+        asks: Iterable[tuple[int, int]],
+        sequence: int = 0,
+        ts_event: int = 0,
+        ts_init: int = 0,
+    ) -> None:
+        """Replace the whole book with ``(price_raw, size_raw)`` levels (size 0 levels are skipped).
+
+        Raises
+        ------
+        ValueError
+            If a size is negative.
+        """
+        self.clear()
+        for side, levels in ((BID, bids), (ASK, asks)):
+            for p, s in levels:
+                if s < 0:
+                    raise ValueError(f"{self.instrument_id}: negative size {s} at price raw {p}")
+                if s:
+                    self.apply_delta_raw(side, p, s)
+        self.sequence = sequence
+        self.ts_event = ts_event
+        self.ts_init = ts_init
+        self.update_count += 1
+        self.in_batch = False
+
+    def update_quote_tick(self, tick: QuoteTick) -> None:
+        """Set an L1 book to the quote's best bid/ask (replacing the previous top of book).
+
+        Raises
+        ------
+        ValueError
+            If the book is not ``L1_MBP`` or the quote is for another instrument.
+        """
+        if self.book_type is not BookType.L1_MBP:
+            raise ValueError(f"{self.instrument_id}: update_quote_tick needs an L1_MBP book, not {self.book_type.name}")
+        if tick.instrument_id != self.instrument_id:
+            raise ValueError(f"quote for {tick.instrument_id} applied to book of {self.instrument_id}")
+        self.clear()
+        if tick.bid_size.raw:
+            self.apply_delta_raw(BID, tick.bid_price.raw, tick.bid_size.raw)
+        if tick.ask_size.raw:
+            self.apply_delta_raw(ASK, tick.ask_price.raw, tick.ask_size.raw)
+        self.ts_event = tick.ts_event
+        self.ts_init = tick.ts_init
+        self.update_count += 1
+
+    def clear(self) -> None:
+        """Remove every level of both sides."""
+        self._bids.clear()
+        self._asks.clear()
+        self._bid_px.clear()
+        self._ask_px.clear()
+
+    def clear_side(self, side: BookSide | int) -> None:
+        """Remove every level of one side."""
+        if int(side) == BID:
+            self._bids.clear()
+            self._bid_px.clear()
+        else:
+            self._asks.clear()
+            self._ask_px.clear()
+
+    # ------------------------------------------------------------------ queries
+
+    def _price(self, raw: int | None) -> Price | None:
+        return None if raw is None else Price.from_raw(raw, self.price_precision)
+
+    def _qty(self, raw: int | None) -> Quantity | None:
+        return None if raw is None else Quantity.from_raw(raw, self.size_precision)
+
+    def best_bid_price(self) -> Price | None:
+        """Best bid as a ``Price``, or None."""
+        return self._price(self.best_bid_raw())
+
+    def best_ask_price(self) -> Price | None:
+        """Best ask as a ``Price``, or None."""
+        return self._price(self.best_ask_raw())
+
+    def best_bid_size(self) -> Quantity | None:
+        """Size at the best bid, or None."""
+        return self._qty(self.best_bid_size_raw())
+
+    def best_ask_size(self) -> Quantity | None:
+        """Size at the best ask, or None."""
+        return self._qty(self.best_ask_size_raw())
+
+    def spread(self) -> Price | None:
+        """Best ask minus best bid (negative if crossed), or None if a side is empty."""
+        b, a = self.best_bid_raw(), self.best_ask_raw()
+        return None if b is None or a is None else Price.from_raw(a - b, self.price_precision)
+
+    def midpoint(self) -> Decimal | None:
+        """Exact mid ``(best bid + best ask) / 2`` as Decimal, or None if a side is empty."""
+        b, a = self.best_bid_raw(), self.best_ask_raw()
+        return None if b is None or a is None else Decimal(a + b) / 2 / _SCALE
+
+    def is_crossed(self) -> bool:
+        """True if best bid > best ask."""
+        b, a = self.best_bid_raw(), self.best_ask_raw()
+        return b is not None and a is not None and b > a
+
+    def is_locked(self) -> bool:
+        """True if best bid == best ask."""
+        b, a = self.best_bid_raw(), self.best_ask_raw()
+        return b is not None and b == a
+
+    @property
+    def bid_level_count(self) -> int:
+        """Number of bid levels."""
+        return len(self._bid_px)
+
+    @property
+    def ask_level_count(self) -> int:
+        """Number of ask levels."""
+        return len(self._ask_px)
+
+    def bids(self, depth: int | None = None) -> list[BookLevel]:
+        """Bid levels, best first, at most ``depth``."""
+        pp, sp = self.price_precision, self.size_precision
+        return [BookLevel(Price.from_raw(p, pp), Quantity.from_raw(s, sp)) for p, s in self.bids_raw(depth)]
+
+    def asks(self, depth: int | None = None) -> list[BookLevel]:
+        """Ask levels, best first, at most ``depth``."""
+        pp, sp = self.price_precision, self.size_precision
+        return [BookLevel(Price.from_raw(p, pp), Quantity.from_raw(s, sp)) for p, s in self.asks_raw(depth)]
+
+    def cumulative_depth(self, side: BookSide | int, depth: int | None = None) -> list[BookLevel]:
+        """Running total of size from the best level outwards: ``[(price_i, sum(size_0..i))]``."""
+        levels = self.bids_raw(depth) if int(side) == BID else self.asks_raw(depth)
+        out: list[BookLevel] = []
+        total = 0
+        pp, sp = self.price_precision, self.size_precision
+        for p, s in levels:
+            total += s
+            out.append(BookLevel(Price.from_raw(p, pp), Quantity.from_raw(total, sp)))
+        return out
+
+    def volume_within(self, side: BookSide | int, price: Price) -> Quantity:
+        """Total size on ``side`` at prices at least as good as ``price`` (bids >= price, asks <= price)."""
+        if int(side) == BID:
+            px = self._bid_px
+            total = sum(self._bids[p] for p in px[bisect_left(px, price.raw) :])
+        else:
+            px = self._ask_px
+            total = sum(self._asks[p] for p in px[: bisect_left(px, price.raw + 1)])
+        return Quantity.from_raw(total, self.size_precision)
+
+    def simulate_fill(self, side: OrderSide, quantity: Quantity) -> FillEstimate:
+        """Walk the book for a market order of ``quantity`` and return the average price and slippage.
+
+        A BUY consumes asks from the lowest price up, a SELL consumes bids from the highest price
+        down; each level contributes ``min(remaining, size)``. Computation is on raws: the notional
+        ``sum(p_i * q_i)`` is an exact int, ``avg_px = notional / filled`` is a Decimal.
+
+        Parameters
+        ----------
+        side : OrderSide
+        quantity : Quantity
+            Must be positive.
+
+        Raises
+        ------
+        ValueError
+            If ``quantity`` is not positive.
+        """
+        want = quantity.raw
+        if want <= 0:
+            raise ValueError(f"quantity must be positive, got {quantity}")
+        levels = self.asks_raw() if side is OrderSide.BUY else self.bids_raw()
+        remaining = want
+        notional = 0
+        worst = None
+        for p, s in levels:
+            take = s if s < remaining else remaining
+            notional += p * take
+            remaining -= take
+            worst = p
+            if not remaining:
+                break
+        filled = want - remaining
+        if not filled:
+            return FillEstimate(side, quantity, Quantity.from_raw(0, quantity.precision), None, None, 0, None, None)
+        avg = Decimal(notional) / Decimal(filled) / _SCALE
+        best = Decimal(levels[0][0]) / _SCALE
+        slip = avg - best if side is OrderSide.BUY else best - avg
+        bps = slip / best * 10_000 if best else None
+        return FillEstimate(
+            side,
+            quantity,
+            Quantity.from_raw(filled, max(quantity.precision, self.size_precision)),
+            avg,
+            self._price(worst),
+            notional,
+            slip,
+            bps,
+        )
+
+    def get_avg_px_for_quantity(self, side: OrderSide, quantity: Quantity) -> Decimal | None:
+        """Average fill price for a market order of ``quantity`` (None if the side is empty)."""
+        return self.simulate_fill(side, quantity).avg_px
+
+    def to_depth(self, depth: int = 10) -> OrderBookDepth:
+        """Snapshot the top ``depth`` levels into an immutable :class:`OrderBookDepth`."""
+        return OrderBookDepth(
+            self.instrument_id,
+            tuple(self.bids(depth)),
+            tuple(self.asks(depth)),
+            self.sequence,
+            self.ts_event,
+            self.ts_init,
+        )
+
+    def check_integrity(self) -> None:
+        """Verify the internal invariants (sorted unique prices matching the size maps, sizes > 0).
+
+        Raises
+        ------
+        AssertionError
+            Naming the broken invariant.
+        """
+        for name, px, levels in (("bid", self._bid_px, self._bids), ("ask", self._ask_px, self._asks)):
+            if px != sorted(levels):
+                raise AssertionError(f"{self.instrument_id}: {name} price index out of sync with levels")
+            if any(s <= 0 for s in levels.values()):
+                raise AssertionError(f"{self.instrument_id}: non-positive {name} size")
+
+    def pprint(self, depth: int = 5) -> str:
+        """Human-readable ladder of the top ``depth`` levels (asks above bids)."""
+        lines = [f"{lvl.size!s:>16}  {lvl.price!s:<16}" for lvl in reversed(self.asks(depth))]
+        lines.append("-" * 34)
+        lines += [f"{'':>16}  {lvl.price!s:<16}{lvl.size!s}" for lvl in self.bids(depth)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderBook({self.instrument_id}, {self.book_type.name}, bid={self.best_bid_price()}, "
+            f"ask={self.best_ask_price()}, levels={len(self._bid_px)}x{len(self._ask_px)}, seq={self.sequence})"
+        )
