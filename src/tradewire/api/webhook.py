@@ -1,0 +1,93 @@
+"""FastAPI router for webhook alerts: ``POST /webhook/tradingview`` and ``POST /webhook/{source}``.
+
+The router only moves bytes: it enforces the body-size limit while reading (413 before any
+parsing, from ``Content-Length`` or by counting the stream), then hands the raw body to
+:class:`tradewire.signals.service.WebhookService` and returns its JSON result. The service is
+called inline on the event loop: it does no network I/O, one SQLite statement per new alert, and
+hands orders to the engine thread through a queue, so TradingView's 3 s limit is far away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from tradewire.signals.schema import TradingViewAlert
+from tradewire.signals.service import WebhookResult, WebhookService
+
+_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TradingViewAlert.model_json_schema()},
+            "text/plain": {"schema": {"type": "string", "description": "key=value lines or '<action> <ticker> [qty]'"}},
+        },
+    }
+}
+
+
+def build_webhook_router(
+    service: WebhookService, pending_timeout_s: float = 2.0, poll_interval_s: float = 0.005
+) -> APIRouter:
+    """Create the webhook router.
+
+    Parameters
+    ----------
+    service : WebhookService
+        Does all checks and the hand-off to the engine.
+    pending_timeout_s : float
+        How long a duplicate waits for an identical in-flight alert (handled by another process
+        sharing the idempotency database) before answering 409.
+    poll_interval_s : float
+        Poll period while waiting.
+
+    Returns
+    -------
+    APIRouter
+        Routes under ``/webhook``; responses are JSON ``{"status": ..., "reason"| "client_order_ids": ...}``
+        with status 202, 401, 403, 404, 409, 413, 422, 429 or 503.
+    """
+    router = APIRouter(prefix="/webhook", tags=["webhook"])
+
+    async def receive(request: Request, source: str) -> JSONResponse:
+        limit = service.max_body_bytes(source)
+        peer = request.client.host if request.client else None
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return _respond(service.reject(source, 413, f"body larger than {limit} bytes", peer))
+        buf = bytearray()
+        async for chunk in request.stream():
+            buf += chunk
+            if len(buf) > limit:
+                return _respond(service.reject(source, 413, f"body larger than {limit} bytes", peer))
+        result = service.handle(source, bytes(buf), request.headers.get("content-type"), peer, request.headers)
+        if result.pending_key is not None:
+            deadline = time.monotonic() + pending_timeout_s
+            key = result.pending_key
+            while True:
+                await asyncio.sleep(poll_interval_s)
+                found = service.lookup(key, source)
+                if found is not None:
+                    result = found
+                    break
+                if time.monotonic() > deadline:
+                    result = WebhookResult(409, {"status": "pending", "reason": "identical alert in progress"})
+                    break
+        return _respond(result)
+
+    @router.post("/tradingview", openapi_extra=_OPENAPI, summary="TradingView alert")
+    async def tradingview_alert(request: Request) -> JSONResponse:
+        return await receive(request, "tradingview")
+
+    @router.post("/{source}", openapi_extra=_OPENAPI, summary="Alert from a configured source")
+    async def source_alert(source: str, request: Request) -> JSONResponse:
+        return await receive(request, source)
+
+    return router
+
+
+def _respond(result: WebhookResult) -> JSONResponse:
+    return JSONResponse(result.body, status_code=result.status_code, headers=result.headers or None)

@@ -1,0 +1,412 @@
+"""`WebhookService`: one alert request in, one HTTP result out, order intents to the engine thread.
+
+Checks, in this order (each failure returns its status and a JSON reason and places no order):
+
+1. known source (404), body size (413, also enforced while reading the stream by the router);
+2. client address against the allowlist (403), ``X-Forwarded-For`` only from trusted proxies;
+3. per-source token bucket (429 with ``Retry-After``);
+4. HMAC body signature when the source has an ``hmac_key`` (401);
+5. decode JSON (``application/json``, or a body starting with ``{``) or the text format (422);
+6. a ``secret`` present in the body is checked before the schema (401), then the schema (422,
+   unknown fields named), the secret again if it was missing (401);
+7. freshness of ``time`` (422), ticker mapping and instrument precision checks (422);
+8. idempotency claim: a duplicate returns the stored response (same status and order ids);
+9. the :class:`AlertIntent` is queued for the engine thread and 202 is returned with the reserved
+   client order ids. The engine loop calls :meth:`WebhookService.drain`, which plans orders against
+   the current position and sends the commands to ``RiskEngine.execute``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tradewire.core.bus import MessageBus
+from tradewire.core.clock import Clock
+from tradewire.model.enums import TimeInForce
+from tradewire.model.identifiers import InstrumentId, OrderListId, StrategyId
+from tradewire.signals.auth import (
+    SIGNATURE_HEADER,
+    check_freshness,
+    check_ip_allowed,
+    check_secret,
+    check_signature,
+    resolve_client_ip,
+)
+from tradewire.signals.config import SourceConfig, WebhookSettings
+from tradewire.signals.idempotency import IdempotencyStore, SqlIdempotencyStore, StoredResult
+from tradewire.signals.intents import (
+    AccountView,
+    AlertIntent,
+    IntentPlanner,
+    MarketView,
+    PlanningError,
+    reserve_order_ids,
+    to_price,
+    to_quantity,
+)
+from tradewire.signals.mapping import SymbolMapper
+from tradewire.signals.ratelimit import TokenBucket
+from tradewire.signals.records import AlertLog, AlertRecord
+from tradewire.signals.schema import (
+    ENTRY_ACTIONS,
+    TARGET_ACTIONS,
+    Action,
+    AlertError,
+    QuantityType,
+    TradingViewAlert,
+    parse_json_body,
+    validate_alert,
+)
+from tradewire.signals.text_format import parse_text_body
+
+log = logging.getLogger("tradewire.signals")
+
+RISK_ENDPOINT = "RiskEngine.execute"
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """HTTP answer: status, JSON body, extra headers. ``pending_key`` is set when an identical alert is
+    still being processed by another worker: poll :meth:`WebhookService.lookup` for its result."""
+
+    status_code: int
+    body: dict
+    headers: dict[str, str] = field(default_factory=dict)
+    pending_key: str | None = None
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    config: SourceConfig
+    bucket: TokenBucket
+    mapper: SymbolMapper
+    allowed: tuple
+    proxies: tuple
+
+
+class WebhookService:
+    """Receive alerts for several sources and feed order intents to the engine.
+
+    Parameters
+    ----------
+    sources : Mapping[str, SourceConfig]
+        Source name (URL path segment) -> config.
+    store : IdempotencyStore
+        Durable idempotency keys (:class:`SqlIdempotencyStore`).
+    clock : Clock
+        Time for freshness, rate limits and records.
+    bus : MessageBus | None
+        Where :meth:`drain` sends commands (endpoint ``RiskEngine.execute``).
+    market : MarketView | None
+        Instruments and marks (the ``Cache``); when given, unknown instruments are refused with 422.
+    account : AccountView | None
+        Positions and equity (the ``Portfolio``), needed by :meth:`drain`.
+    queue_size : int
+        Capacity of the hand-off queue; when full, alerts get 503 and are not claimed.
+    wakeup : Callable[[], None] | None
+        Called after each enqueue (e.g. to wake the engine loop from another thread).
+    """
+
+    def __init__(
+        self, sources: Mapping[str, SourceConfig], store: IdempotencyStore, clock: Clock,
+        bus: MessageBus | None = None, market: MarketView | None = None, account: AccountView | None = None,
+        queue_size: int = 10_000, max_records: int = 10_000, wakeup: Callable[[], None] | None = None,
+    ) -> None:  # fmt: skip
+        if not sources:
+            raise ValueError("at least one webhook source must be configured")
+        self._clock = clock
+        self._store = store
+        self._bus = bus
+        self._market = market
+        self._planner = IntentPlanner(market, account) if market is not None and account is not None else None
+        self._sources = {
+            name: _Source(
+                name, cfg, TokenBucket(cfg.rate_per_s, cfg.burst, clock.timestamp_ns), SymbolMapper(cfg),
+                cfg.allowed_networks(), cfg.proxy_networks(),
+            )
+            for name, cfg in sources.items()
+        }  # fmt: skip
+        self._queue: queue.Queue[AlertIntent] = queue.Queue(maxsize=queue_size)
+        self._log = AlertLog(max_records)
+        self._wakeup = wakeup
+        self._claims = 0
+
+    @classmethod
+    def from_settings(
+        cls, settings: WebhookSettings, clock: Clock, bus: MessageBus | None = None,
+        market: MarketView | None = None, account: AccountView | None = None,
+    ) -> WebhookService:  # fmt: skip
+        """Build from environment settings with the SQLite store in ``settings.data_dir``."""
+        store = SqlIdempotencyStore(settings.data_dir / "webhook.sqlite")
+        return cls(settings.source_configs(), store, clock, bus=bus, market=market, account=account)
+
+    # -- queries ---------------------------------------------------------------------------------
+    def max_body_bytes(self, source: str) -> int:
+        """Body size limit of ``source`` (the smallest configured limit for unknown sources)."""
+        src = self._sources.get(source)
+        if src is not None:
+            return src.config.max_body_bytes
+        return min(s.config.max_body_bytes for s in self._sources.values())
+
+    def recent_alerts(self, limit: int = 100, source: str | None = None) -> list[AlertRecord]:
+        """The newest alert records (newest first)."""
+        return self._log.recent(limit, source)
+
+    @property
+    def pending_intents(self) -> int:
+        """Intents waiting for :meth:`drain`."""
+        return self._queue.qsize()
+
+    # -- HTTP side ---------------------------------------------------------------------------------
+    def reject(self, source: str, status: int, reason: str, client_ip: str | None = None) -> WebhookResult:
+        """Record and answer a rejection decided outside :meth:`handle` (e.g. 413 while streaming)."""
+        self._log.add(AlertRecord(self._clock.timestamp_ns(), source, status, "rejected", reason, client_ip))
+        log.info("webhook %s rejected %s: %s", source, status, reason)
+        return WebhookResult(status, {"status": "rejected", "reason": reason})
+
+    def handle(
+        self, source: str, body: bytes, content_type: str | None, peer: str | None, headers: Mapping[str, str]
+    ) -> WebhookResult:
+        """Process one request (thread-safe). See the module docstring for the order of checks.
+
+        Parameters
+        ----------
+        source : str
+            URL source segment.
+        body : bytes
+            Raw request body.
+        content_type : str | None
+            ``Content-Type`` header.
+        peer : str | None
+            TCP peer address.
+        headers : Mapping[str, str]
+            Request headers with lower-case names.
+
+        Returns
+        -------
+        WebhookResult
+        """
+        now = self._clock.timestamp_ns()
+        rec = AlertRecord(now, source, 0, "rejected")
+        try:
+            result = self._handle(source, body, content_type, peer, headers, now, rec)
+        except AlertError as exc:
+            result = WebhookResult(exc.status, {"status": "rejected", "reason": exc.reason}, exc.headers)
+            rec.reason = exc.reason
+            log.info("webhook %s rejected %s: %s", source, exc.status, exc.reason)
+        except Exception:
+            log.exception("webhook %s: internal error", source)
+            result = WebhookResult(500, {"status": "error", "reason": "internal error"})
+            rec.outcome, rec.reason = "failed", "internal error"
+        if result.pending_key is None:
+            rec.status_code = result.status_code
+            self._log.add(rec)
+        return result
+
+    def _handle(self, source, body, content_type, peer, headers, now, rec) -> WebhookResult:
+        src = self._sources.get(source)
+        if src is None:
+            raise AlertError(404, "unknown webhook source")
+        cfg = src.config
+        if len(body) > cfg.max_body_bytes:
+            raise AlertError(413, f"body larger than {cfg.max_body_bytes} bytes")
+        rec.client_ip = client_ip = resolve_client_ip(peer, headers.get("x-forwarded-for"), src.proxies)
+        check_ip_allowed(client_ip, src.allowed)
+        ok, retry_after = src.bucket.try_acquire()
+        if not ok:
+            raise AlertError(429, "rate limit exceeded", {"Retry-After": str(retry_after)})
+        if cfg.hmac_key is not None:
+            check_signature(cfg.hmac_key, body, headers.get(SIGNATURE_HEADER))
+        ctype = (content_type or "").split(";", 1)[0].strip().lower()
+        if ctype == "application/json" or ctype.endswith("+json") or body.lstrip()[:1] == b"{":
+            data = parse_json_body(body)
+        else:
+            data = parse_text_body(body)
+        given = data.get("secret")
+        if isinstance(given, str):
+            check_secret(cfg.secret, given)
+        alert = validate_alert(data)
+        rec.ticker, rec.action, rec.alert_id = alert.ticker, alert.action.value, alert.alert_id
+        check_secret(cfg.secret, alert.secret)
+        check_freshness(alert.time_ns, now, cfg.max_age_s, cfg.max_future_s, cfg.require_time)
+        today = datetime.fromtimestamp(now // _NS, tz=UTC).date()
+        instrument_id = src.mapper.resolve(alert.ticker, today)
+        rec.instrument_id = str(instrument_id)
+        quantity, qtype = self._sizing(alert, cfg)
+        self._prevalidate(alert, instrument_id, quantity, qtype)
+        key, expires = self._key(source, alert, cfg, now)
+        rec.alert_key = key
+        existing = self._store.claim(key, source, now, expires)
+        if existing is not None:
+            return self._replay(existing, rec)
+        claimed = key
+        try:
+            self._claims += 1
+            if self._claims % 1000 == 0:
+                self._store.purge(now)
+            prefix = "TV" + hashlib.sha256(f"{key}:{now}".encode()).hexdigest()[:16].upper()
+            ids = reserve_order_ids(prefix, alert.action, alert.stop_loss, alert.take_profit)
+            intent = AlertIntent(
+                alert_key=key, source=source, strategy_id=StrategyId(cfg.strategy_id), instrument_id=instrument_id,
+                action=alert.action, quantity=quantity, quantity_type=qtype, order_type=alert.order_type,
+                price=alert.price, stop_loss=alert.stop_loss, take_profit=alert.take_profit,
+                time_in_force=TimeInForce(alert.time_in_force.value), client_order_ids=ids,
+                order_list_id=OrderListId(f"{prefix}-L") if len(ids) > 1 else None, ts_init=now,
+            )  # fmt: skip
+            body_out = {
+                "status": "accepted", "alert_key": key, "instrument_id": str(instrument_id),
+                "action": alert.action.value, "client_order_ids": [str(i) for i in ids],
+            }  # fmt: skip
+            try:
+                self._queue.put_nowait(intent)
+            except queue.Full:
+                raise AlertError(503, "engine queue full; alert not accepted") from None
+            rec.client_order_ids = tuple(str(i) for i in ids)
+            rec.outcome = "accepted"
+            self._store.complete(key, 202, body_out)
+        except BaseException:
+            self._store.release(claimed)
+            raise
+        if self._wakeup is not None:
+            self._wakeup()
+        return WebhookResult(202, body_out)
+
+    def _sizing(self, alert: TradingViewAlert, cfg: SourceConfig) -> tuple[Decimal | None, QuantityType]:
+        quantity = alert.quantity
+        qtype = alert.quantity_type
+        if quantity is None and (alert.action in ENTRY_ACTIONS or alert.action in (Action.LONG, Action.SHORT)):
+            if cfg.default_quantity is None:
+                raise AlertError(422, f"quantity: required for {alert.action.value} (no default_quantity configured)")
+            quantity = cfg.default_quantity
+            qtype = qtype or QuantityType(cfg.default_quantity_type)
+        qtype = qtype or QuantityType.UNITS
+        if qtype is QuantityType.PERCENT_EQUITY and quantity is not None and quantity > cfg.max_percent_equity:
+            raise AlertError(422, f"quantity: {quantity} percent of equity exceeds the limit {cfg.max_percent_equity}")
+        if qtype is QuantityType.RISK and quantity is not None and quantity > 100:
+            raise AlertError(422, "quantity: risk percent must be at most 100")
+        if qtype is QuantityType.RISK and alert.stop_loss is None:
+            raise AlertError(422, "quantity_type risk needs a stop_loss")
+        if alert.action in TARGET_ACTIONS and alert.action is not Action.FLAT and quantity is None:
+            raise AlertError(422, f"quantity: required for target position {alert.action.value}")
+        return quantity, qtype
+
+    def _prevalidate(
+        self, alert: TradingViewAlert, instrument_id: InstrumentId, quantity: Decimal | None, qtype: QuantityType
+    ) -> None:
+        if self._market is None:
+            return
+        inst = self._market.instruments.get(instrument_id)
+        if inst is None:
+            raise AlertError(422, f"ticker: unknown instrument {instrument_id} (from {alert.ticker!r})")
+        try:
+            if quantity is not None and qtype in (QuantityType.UNITS, QuantityType.CONTRACTS):
+                to_quantity(inst, quantity)
+            if alert.price is not None and alert.order_type.value != "market":
+                to_price(inst, alert.price, "price")
+            if alert.stop_loss is not None:
+                to_price(inst, alert.stop_loss, "stop_loss")
+            if alert.take_profit is not None:
+                to_price(inst, alert.take_profit, "take_profit")
+        except PlanningError as exc:
+            raise AlertError(422, str(exc)) from None
+
+    @staticmethod
+    def _key(source: str, alert: TradingViewAlert, cfg: SourceConfig, now: int) -> tuple[str, int]:
+        """Idempotency key and expiry: ``alert_id`` if given, else sha256 of the normalized alert (which
+        includes ``time``); without either, the body alone dedups for ``dedup_window_s`` only."""
+        if alert.alert_id is not None:
+            material, ttl = f"id\0{alert.alert_id}", cfg.key_retention_s
+        else:
+            canon = json.dumps(alert.normalized(), sort_keys=True, separators=(",", ":"))
+            ttl = cfg.key_retention_s if alert.time is not None else cfg.dedup_window_s
+            material = f"body\0{canon}"
+        key = hashlib.sha256(f"{source}\0{material}".encode()).hexdigest()
+        return key, now + ttl * _NS
+
+    def _replay(self, existing: StoredResult, rec: AlertRecord) -> WebhookResult:
+        if existing.pending:
+            return WebhookResult(409, {"status": "pending", "reason": "identical alert in progress"}, {},
+                                 pending_key=existing.key)  # fmt: skip
+        body = dict(existing.response or {})
+        rec.outcome, rec.reason = "duplicate", "idempotent replay"
+        rec.client_order_ids = tuple(body.get("client_order_ids", ()))
+        return WebhookResult(existing.status_code or 200, body, {"Idempotent-Replay": "true"})
+
+    def lookup(self, key: str, source: str = "") -> WebhookResult | None:
+        """The stored result for a pending key, or None while still pending."""
+        existing = self._store.get(key)
+        if existing is None:  # the claimant released it: the caller may retry
+            return WebhookResult(409, {"status": "retry", "reason": "identical alert failed; retry"})
+        if existing.pending:
+            return None
+        rec = AlertRecord(self._clock.timestamp_ns(), source or existing.source, 0, "duplicate", alert_key=key)
+        result = self._replay(existing, rec)
+        rec.status_code = result.status_code
+        self._log.add(rec)
+        return result
+
+    def handle_blocking(
+        self, source: str, body: bytes, content_type: str | None, peer: str | None, headers: Mapping[str, str],
+        timeout_s: float = 2.0, poll_s: float = 0.002,
+    ) -> WebhookResult:  # fmt: skip
+        """:meth:`handle`, waiting (sleeping in this thread) while an identical alert is pending."""
+        result = self.handle(source, body, content_type, peer, headers)
+        deadline = time.monotonic() + timeout_s
+        while result.pending_key is not None:
+            if time.monotonic() > deadline:
+                return WebhookResult(409, {"status": "pending", "reason": "identical alert in progress"})
+            time.sleep(poll_s)
+            found = self.lookup(result.pending_key, source)
+            if found is not None:
+                return found
+        return result
+
+    # -- engine side -------------------------------------------------------------------------------
+    def drain(self, max_items: int | None = None) -> int:
+        """Plan and send queued intents (call from the engine thread). Returns how many were processed.
+
+        Raises
+        ------
+        RuntimeError
+            If the service was built without ``bus``, ``market`` and ``account``.
+        """
+        if self._planner is None or self._bus is None:
+            raise RuntimeError("WebhookService.drain needs bus, market and account")
+        n = 0
+        while max_items is None or n < max_items:
+            try:
+                intent = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            n += 1
+            ts = self._clock.timestamp_ns()
+            try:
+                plan = self._planner.plan(intent)
+            except PlanningError as exc:
+                log.warning("webhook alert %s refused by planner: %s", intent.alert_key[:12], exc)
+                self._log.update(intent.alert_key, "rejected", str(exc), (), ts)
+                continue
+            except Exception as exc:
+                log.exception("webhook alert %s: planning failed", intent.alert_key[:12])
+                self._log.update(intent.alert_key, "failed", f"planning failed: {type(exc).__name__}", (), ts)
+                continue
+            try:
+                for cmd in plan.commands:
+                    self._bus.send(RISK_ENDPOINT, cmd)
+            except Exception as exc:
+                log.exception("webhook alert %s: sending to %s failed", intent.alert_key[:12], RISK_ENDPOINT)
+                ids = tuple(str(i) for i in plan.client_order_ids)
+                self._log.update(intent.alert_key, "failed", f"send failed: {type(exc).__name__}", ids, ts)
+                continue
+            self._log.update(intent.alert_key, plan.outcome, plan.reason, tuple(map(str, plan.client_order_ids)), ts)
+        return n
