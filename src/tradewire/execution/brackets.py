@@ -1,0 +1,138 @@
+"""Contingent orders: OTO (brackets) and OCO/OUO links, managed by the `ExecutionEngine`.
+
+Semantics (links live in ``OrderInitialized``: ``parent_order_id``, ``linked_order_ids``,
+``contingency_type``):
+
+* **OTO** (one-triggers-other, a bracket's entry): children (orders whose ``parent_order_id`` is the
+  entry) are held locally, INITIALIZED, until the entry fills. The first (partial) fill releases them
+  sized to the entry's filled quantity; later fills resize them to the new filled quantity. An entry
+  that closes with nothing filled (canceled, expired, rejected, denied) cancels its held children.
+* **OCO** (one-cancels-other): a full fill of one order cancels its linked orders; a partial fill
+  reduces each linked order to the same remaining quantity (its own filled quantity plus the filled
+  order's leaves); an order closing unfilled (canceled, expired, rejected) cancels its linked orders.
+* **OUO** (one-updates-other): like OCO for fills, but closing unfilled leaves the others alone.
+
+Cancels and resizes of orders at a venue go through the engine (``OrderPendingCancel`` /
+``OrderPendingUpdate`` then the client); held or emulated orders change locally.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tradewire.model.enums import ContingencyType, OrderStatus
+from tradewire.model.events import OrderUpdated
+from tradewire.model.identifiers import ClientOrderId
+from tradewire.model.objects import Quantity
+from tradewire.model.orders import Order
+
+if TYPE_CHECKING:
+    from tradewire.execution.engine import ExecutionEngine
+
+_OTO = ContingencyType.OTO
+_CANCELS = frozenset({ContingencyType.OCO})
+_UPDATES = frozenset({ContingencyType.OCO, ContingencyType.OUO})
+
+
+class ContingencyManager:
+    """Holds contingent children and reacts to fills and closes of linked orders.
+
+    Parameters
+    ----------
+    engine : ExecutionEngine
+        Used to cancel, modify and release orders and to read the cache.
+    """
+
+    def __init__(self, engine: ExecutionEngine) -> None:
+        self.engine = engine
+        self._held: dict[ClientOrderId, Order] = {}
+
+    # -- holding ----------------------------------------------------------------------------------
+    def is_held(self, order: Order) -> bool:
+        """True if ``order`` waits for its parent to fill."""
+        return order.client_order_id in self._held
+
+    def hold(self, order: Order) -> None:
+        """Hold ``order`` until its parent fills."""
+        self._held[order.client_order_id] = order
+
+    def unhold(self, order: Order) -> None:
+        """Stop holding ``order`` (no error if absent)."""
+        self._held.pop(order.client_order_id, None)
+
+    def held(self) -> list[Order]:
+        """Orders currently held."""
+        return list(self._held.values())
+
+    def should_hold(self, order: Order) -> bool:
+        """Decide for a child about to be routed: True = held (or canceled), False = route it now.
+
+        A child whose parent already filled is first resized to the parent's filled quantity.
+        """
+        parent = self.engine.cache.orders.get(order.parent_order_id)  # type: ignore[arg-type]
+        if parent is None:
+            return False
+        filled = parent.filled_qty
+        if filled.raw:
+            if order.quantity.raw != filled.raw:
+                self.engine._local(order, OrderUpdated, quantity=filled)
+            return False
+        if parent.is_closed:
+            self.engine.cancel(order, reason=f"parent {parent.client_order_id} {parent.status.value} unfilled")
+            return True
+        self.hold(order)
+        return True
+
+    # -- reactions --------------------------------------------------------------------------------
+    def on_fill(self, order: Order) -> None:
+        """React to a (partial) fill of ``order`` according to its contingency type."""
+        cache = self.engine.cache.orders
+        ct = order.contingency_type
+        if ct is _OTO:
+            target = order.filled_qty
+            for cid in order.linked_order_ids:
+                child = cache.get(cid)
+                if child is None or child.is_closed or child.parent_order_id != order.client_order_id:
+                    continue
+                if cid in self._held:
+                    del self._held[cid]
+                    if child.quantity.raw != target.raw:
+                        self.engine._local(child, OrderUpdated, quantity=target)
+                    self.engine.release(child)
+                elif child.quantity.raw != target.raw:
+                    self.engine.modify(child, quantity=target)
+        elif ct in _UPDATES:
+            done = order.status is OrderStatus.FILLED
+            for sid in order.linked_order_ids:
+                sib = cache.get(sid)
+                if sib is None or sib.is_closed:
+                    continue
+                if done:
+                    self.engine.cancel(sib, reason=f"{ct.value.upper()}: {order.client_order_id} filled")
+                    continue
+                target = sib.filled_qty.raw + order.leaves_qty.raw
+                if target <= sib.filled_qty.raw:
+                    self.engine.cancel(sib, reason=f"{ct.value.upper()}: nothing left after {order.client_order_id}")
+                elif target != sib.quantity.raw:
+                    self.engine.modify(sib, quantity=Quantity.from_raw(target, sib.quantity.precision))
+
+    def on_closed(self, order: Order) -> None:
+        """React to ``order`` closing without a fill event (canceled, expired, rejected, denied)."""
+        cache = self.engine.cache.orders
+        ct = order.contingency_type
+        if ct is _OTO:
+            if order.filled_qty.raw:
+                return
+            for cid in order.linked_order_ids:
+                child = cache.get(cid)
+                if child is not None and not child.is_closed and child.parent_order_id == order.client_order_id:
+                    self.unhold(child)
+                    self.engine.cancel(child, reason=f"parent {order.client_order_id} {order.status.value} unfilled")
+        elif ct in _CANCELS and order.status is not OrderStatus.FILLED:
+            for sid in order.linked_order_ids:
+                sib = cache.get(sid)
+                if sib is not None and not sib.is_closed:
+                    self.engine.cancel(sib, reason=f"OCO: {order.client_order_id} {order.status.value}")
+
+
+__all__ = ["ContingencyManager"]
