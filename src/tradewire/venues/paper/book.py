@@ -1,0 +1,113 @@
+"""`PaperBook`: the matching engine's own minimal L2 view (market-by-price, keyed by raw price).
+
+Besides the displayed size per level it keeps the size already **consumed** by paper fills at each
+level, so two paper orders in the same book update cannot take the same liquidity. The consumed size
+of a level is forgotten (the liquidity restored) when the next update for that level arrives: a delta
+at that price (L2) or a new top-of-book quote (L1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sortedcontainers import SortedDict
+
+from tradewire.model.data import OrderBookDelta
+from tradewire.model.enums import BookAction, BookSide
+
+
+class PaperBook:
+    """Two-sided L2 book of raw prices to raw sizes (scale 1e9), with consumed-liquidity tracking."""
+
+    __slots__ = ("asks", "bids", "consumed_asks", "consumed_bids")
+
+    def __init__(self) -> None:
+        self.bids: SortedDict = SortedDict()  # key: -price_raw (best first)
+        self.asks: SortedDict = SortedDict()  # key: price_raw (best first)
+        self.consumed_bids: dict[int, int] = {}
+        self.consumed_asks: dict[int, int] = {}
+
+    def clear(self) -> None:
+        """Remove every level and all consumption."""
+        self.bids.clear()
+        self.asks.clear()
+        self.consumed_bids.clear()
+        self.consumed_asks.clear()
+
+    def apply_delta(self, delta: OrderBookDelta) -> None:
+        """Apply one delta (ADD/UPDATE set the level size, DELETE or size 0 removes, CLEAR empties).
+
+        Raises
+        ------
+        ValueError
+            On an unknown action or side.
+        """
+        action = delta.action
+        if action is BookAction.CLEAR:
+            self.clear()
+            return
+        px = delta.price.raw
+        size = delta.size.raw
+        side = delta.side
+        if side == BookSide.BID:
+            levels, consumed, key = self.bids, self.consumed_bids, -px
+        elif side == BookSide.ASK:
+            levels, consumed, key = self.asks, self.consumed_asks, px
+        else:
+            raise ValueError(f"unknown book side {side!r} in {delta!r}")
+        consumed.pop(px, None)
+        if action is BookAction.DELETE or size == 0:
+            levels.pop(key, None)
+        elif action is BookAction.ADD or action is BookAction.UPDATE:
+            levels[key] = size
+        else:
+            raise ValueError(f"unknown book action {action!r} in {delta!r}")
+
+    def set_top(self, bid_raw: int, bid_size_raw: int, ask_raw: int, ask_size_raw: int) -> None:
+        """Replace the book by one level per side (L1 quote); consumption is reset."""
+        self.clear()
+        if bid_size_raw > 0:
+            self.bids[-bid_raw] = bid_size_raw
+        if ask_size_raw > 0:
+            self.asks[ask_raw] = ask_size_raw
+
+    def best_bid_raw(self) -> int | None:
+        """Best bid price raw or None."""
+        return -self.bids.peekitem(0)[0] if self.bids else None
+
+    def best_ask_raw(self) -> int | None:
+        """Best ask price raw or None."""
+        return self.asks.peekitem(0)[0] if self.asks else None
+
+    def displayed(self, is_bid: bool, px_raw: int) -> int:
+        """Displayed size raw at ``px_raw`` on the bid (True) or ask side; 0 if no level."""
+        return self.bids.get(-px_raw, 0) if is_bid else self.asks.get(px_raw, 0)
+
+    def liquidity(self, take_asks: bool, limit_raw: int | None) -> Iterator[tuple[int, int]]:
+        """Yield ``(price_raw, available_raw)`` levels a taker can hit, best first, up to ``limit_raw``.
+
+        ``take_asks`` is True for a buyer (walks asks upwards), False for a seller (bids downwards).
+        Available size is displayed minus consumed; exhausted levels are skipped.
+        """
+        if take_asks:
+            consumed = self.consumed_asks
+            for px, size in self.asks.items():
+                if limit_raw is not None and px > limit_raw:
+                    return
+                avail = size - consumed.get(px, 0)
+                if avail > 0:
+                    yield px, avail
+        else:
+            consumed = self.consumed_bids
+            for key, size in self.bids.items():
+                px = -key
+                if limit_raw is not None and px < limit_raw:
+                    return
+                avail = size - consumed.get(px, 0)
+                if avail > 0:
+                    yield px, avail
+
+    def consume(self, take_asks: bool, px_raw: int, qty_raw: int) -> None:
+        """Record that paper fills took ``qty_raw`` at level ``px_raw`` (asks if ``take_asks``)."""
+        consumed = self.consumed_asks if take_asks else self.consumed_bids
+        consumed[px_raw] = consumed.get(px_raw, 0) + qty_raw
