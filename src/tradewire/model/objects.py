@@ -366,8 +366,9 @@ class Money:
         return self.raw >= other.raw
 
     def as_decimal(self) -> Decimal:
-        """Exact Decimal with all 9 internal decimals (trailing zeros removed)."""
-        return Decimal(self.raw).scaleb(-FIXED_PRECISION).normalize()
+        """Exact Decimal with all 9 internal decimals (trailing zeros removed, never in exponent form)."""
+        d = Decimal(self.raw).scaleb(-FIXED_PRECISION)
+        return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
     def as_double(self) -> float:
         """Float for display only."""

@@ -49,12 +49,21 @@ class Strategy:
         self.bus: MessageBus | None = None
         self.portfolio: Any = None
         self.order_factory: Any = None
+        self.data_engine: Any = None
         self._subscriptions: list[tuple[str, Any]] = []
         self._send = self._not_registered
 
     # -- wiring ---------------------------------------------------------------------------------
-    def register(self, *, clock: Clock, cache: Cache, bus: MessageBus, portfolio: Any, order_factory: Any) -> None:
-        """Wire the strategy into a node (called by the node, not by users)."""
+    def register(
+        self, *, clock: Clock, cache: Cache, bus: MessageBus, portfolio: Any, order_factory: Any,
+        data_engine: Any = None,
+    ) -> None:  # fmt: skip
+        """Wire the strategy into a node (called by the node, not by users).
+
+        With a ``data_engine``, subscriptions go through it (so it builds bars from ticks and keeps
+        books on demand); without one, straight to the bus topics.
+        """
+        self.data_engine = data_engine
         self.clock = clock
         self.cache = cache
         self.bus = bus
@@ -71,27 +80,33 @@ class Strategy:
         self.on_order_event(event)
 
     # -- subscriptions ------------------------------------------------------------------------
-    def _subscribe(self, topic: str, handler: Any) -> None:
+    def _subscribe(self, topic: str, handler: Any, via: str | None = None, key: Any = None) -> None:
         if self.bus is None:
             raise StrategyNotRegistered(f"strategy {self.id} is not registered with a node")
-        self.bus.subscribe(topic, handler)
+        if self.data_engine is not None and via is not None:
+            getattr(self.data_engine, via)(key, handler)
+        else:
+            self.bus.subscribe(topic, handler)
         self._subscriptions.append((topic, handler))
 
     def subscribe_bars(self, bar_type: BarType) -> None:
-        """Receive bars of ``bar_type`` in :meth:`on_bar`."""
-        self._subscribe(f"data.bars.{bar_type}", self.on_bar)
+        """Receive bars of ``bar_type`` in :meth:`on_bar` (aggregated from ticks when the venue sends none)."""
+        self._subscribe(f"data.bars.{bar_type}", self.on_bar, "subscribe_bars", bar_type)
 
     def subscribe_quote_ticks(self, instrument_id: InstrumentId) -> None:
         """Receive quotes in :meth:`on_quote_tick`."""
-        self._subscribe(f"data.quotes.{instrument_id}", self.on_quote_tick)
+        self._subscribe(f"data.quotes.{instrument_id}", self.on_quote_tick, "subscribe_quote_ticks", instrument_id)
 
     def subscribe_trade_ticks(self, instrument_id: InstrumentId) -> None:
         """Receive trades in :meth:`on_trade_tick`."""
-        self._subscribe(f"data.trades.{instrument_id}", self.on_trade_tick)
+        self._subscribe(f"data.trades.{instrument_id}", self.on_trade_tick, "subscribe_trade_ticks", instrument_id)
 
     def subscribe_order_book_deltas(self, instrument_id: InstrumentId) -> None:
         """Receive book delta batches (lists) in :meth:`on_order_book_deltas`."""
-        self._subscribe(f"data.book.deltas.{instrument_id}", self.on_order_book_deltas)
+        self._subscribe(
+            f"data.book.deltas.{instrument_id}", self.on_order_book_deltas, "subscribe_order_book_deltas",
+            instrument_id,
+        )  # fmt: skip
 
     def subscribe_signals(self, pattern: str = "events.orderflow.*") -> None:
         """Receive analytics signals (e.g. order-flow) in :meth:`on_signal`."""

@@ -1,0 +1,67 @@
+"""``tradewire run``: the paper-trading node with its API and status page."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def run(
+    host: Annotated[str, typer.Option(help="Address to serve the API on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve the API on.")] = 8000,
+    data: Annotated[
+        Path | None, typer.Option(help="Binance raw-stream capture to replay (default: bundled BTCUSDT session).")
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Replay speed factor (1 = real time).")] = 1.0,
+    loops: Annotated[
+        int | None, typer.Option(help="Play the session this many times (default: until stopped).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--db", help="Event store URL (default sqlite under ./tradewire-data/).")
+    ] = None,
+) -> None:
+    """Paper trading on replayed real market data, with the API and status page on http://HOST:PORT."""
+    import uvicorn
+
+    from tradewire.api.app import create_app
+    from tradewire.node.live import NodeConfig, TradingNode
+
+    console = Console(stderr=True)
+    if host not in LOOPBACK:
+        console.print(
+            f"[red]refusing to bind {host}:[/red] the API has no authentication configured; "
+            "serve on 127.0.0.1 (the default) or put an authenticating reverse proxy in front."
+        )
+        raise typer.Exit(2)
+    if speed <= 0:
+        raise typer.BadParameter("--speed must be positive")
+    if data is not None and not data.exists():
+        raise typer.BadParameter(f"no such file: {data}")
+    node = TradingNode(NodeConfig(data=data, speed=speed, loops=loops, database_url=database_url))
+    console.print(
+        f"[bold yellow]PAPER / REPLAY[/bold yellow] {node.data_path.name}: {node.replay.counts} "
+        f"speed x{speed:g}; API and page on http://{host}:{port}"
+    )
+    node.start()
+    server = uvicorn.Server(uvicorn.Config(create_app(node), host=host, port=port, log_level="warning"))
+
+    def _sigterm(*_):
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        server.run()
+    finally:
+        node.stop()
+        console.print(f"stopped: {node.events_processed:,} events, {node.trading_stats().get('fills')} fills")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to the main app."""
+    app.command("run")(run)

@@ -1,0 +1,205 @@
+"""`Kernel`: the wiring shared by every node (backtest, paper, live).
+
+It owns the clock, message bus, cache, portfolio, risk engine, execution engine and data engine,
+registers venue execution clients, and hands market data to the venues' matching engines before the
+strategies see it. Backtest, paper and live differ only in the clock, the data source and the
+execution clients plugged in here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tradewire.core.bus import MessageBus
+from tradewire.core.cache import Cache
+from tradewire.core.clock import Clock
+from tradewire.data.engine import DataEngine
+from tradewire.execution.engine import ExecutionEngine
+from tradewire.execution.factory import OrderFactory
+from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick
+from tradewire.model.enums import OmsType
+from tradewire.model.identifiers import AccountId, InstrumentId, TraderId, Venue
+from tradewire.model.instruments import Instrument
+from tradewire.model.objects import Currency, Money
+from tradewire.portfolio.accounts import CashAccount, MarginAccount
+from tradewire.portfolio.portfolio import Portfolio
+from tradewire.risk.config import RiskConfig
+from tradewire.risk.engine import RiskEngine
+from tradewire.strategy.base import Strategy
+from tradewire.venues.paper.config import PaperVenueConfig
+from tradewire.venues.paper.execution import PaperExecutionClient
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    """A simulated (paper) venue and the account held there.
+
+    Parameters
+    ----------
+    name : str
+        Venue code, e.g. ``"BINANCE"`` or ``"SIM"``.
+    starting_balances : list[Money]
+        Opening balances, e.g. ``[Money("100000", USDT)]``.
+    account_type : str
+        ``"cash"`` or ``"margin"``.
+    base_currency : Currency | None
+        Currency equity is reported in (None: the first balance's currency).
+    oms_type : OmsType
+        NETTING or HEDGING.
+    paper : PaperVenueConfig
+        Matching behaviour (bar fill mode, book level, sessions ...).
+    """
+
+    name: str
+    starting_balances: list[Money]
+    account_type: str = "cash"
+    base_currency: Currency | None = None
+    oms_type: OmsType = OmsType.NETTING
+    paper: PaperVenueConfig = field(default_factory=PaperVenueConfig)
+    leverage: str = "1"
+
+
+class DataSubscriptions:
+    """What a strategy's ``subscribe_*`` calls reach: the DataEngine, told which bar types arrive
+    ready-made from the data source (recorded bar files) so it does not aggregate them from ticks."""
+
+    def __init__(self, data_engine: DataEngine, external_bar_types: set) -> None:
+        self._de = data_engine
+        self.external_bar_types = external_bar_types
+
+    def subscribe_bars(self, bar_type, handler) -> None:
+        """Bars: aggregated from ticks unless the source provides this bar type."""
+        self._de.subscribe_bars(bar_type, handler, external=bar_type in self.external_bar_types)
+
+    def __getattr__(self, name: str):
+        return getattr(self._de, name)
+
+
+class Kernel:
+    """Component wiring for one trader.
+
+    Parameters
+    ----------
+    clock : Clock
+        TestClock for backtests, LiveClock for paper/live nodes.
+    trader_id : str
+        Trader (node) id.
+    risk_config : RiskConfig, optional
+        RiskEngine configuration (default: ``RiskConfig`` in the first venue's base currency: the
+        always-on checks only — tradable instrument, tick/lot, session, balance; no limits). The
+        RiskEngine is created with the first venue, since its checks need an account currency.
+    """
+
+    def __init__(self, clock: Clock, trader_id: str = "TRADER-001", risk_config: Any = None) -> None:
+        self.trader_id = TraderId(trader_id)
+        self.clock = clock
+        self.bus = MessageBus()
+        self.cache = Cache()
+        self.portfolio = Portfolio(self.cache, self.bus, clock)
+        self.exec_engine = ExecutionEngine(self.bus, self.cache, clock, self.portfolio)
+        self.risk_config = risk_config
+        self.risk_engine: RiskEngine | None = None
+        self.data_engine = DataEngine(self.bus, self.cache, clock)
+        self.external_bar_types: set = set()
+        self.subscriptions = DataSubscriptions(self.data_engine, self.external_bar_types)
+        self.venues: dict[Venue, PaperExecutionClient] = {}
+        self.venue_configs: dict[Venue, VenueConfig] = {}
+        self.strategies: list[Strategy] = []
+        self._venue_by_instrument: dict[InstrumentId, PaperExecutionClient] = {}
+
+    # -- set-up --------------------------------------------------------------------------------
+    def add_venue(self, config: VenueConfig) -> PaperExecutionClient:
+        """Create the paper venue ``config.name`` with its account; return its execution client."""
+        venue = Venue(config.name)
+        if venue in self.venues:
+            raise ValueError(f"venue {venue} already added")
+        account_id = AccountId(f"{venue}-001")
+        base = config.base_currency or config.starting_balances[0].currency
+        if config.account_type == "cash":
+            account = CashAccount(account_id, list(config.starting_balances), base_currency=base)
+        elif config.account_type == "margin":
+            account = MarginAccount(account_id, list(config.starting_balances), base_currency=base)
+        else:
+            raise ValueError(f"account_type must be 'cash' or 'margin', was {config.account_type!r}")
+        self.portfolio.register_account(account)
+        if self.risk_engine is None:
+            cfg = self.risk_config or RiskConfig(currency=base.code)
+            self.risk_engine = RiskEngine(self.bus, self.cache, self.portfolio, self.clock, cfg)
+        client = PaperExecutionClient(venue, account_id, self.clock, self.exec_engine.process, config=config.paper)
+        client.oms_type = config.oms_type
+        self.exec_engine.register_client(client)
+        self.venues[venue] = client
+        self.venue_configs[venue] = config
+        for inst in self.cache.instruments.values():
+            if inst.id.venue == venue:
+                self._attach(inst, client)
+        return client
+
+    def add_instrument(self, instrument: Instrument) -> None:
+        """Register an instrument (its venue may be added before or after)."""
+        self.cache.add_instrument(instrument)
+        client = self.venues.get(instrument.id.venue)
+        if client is not None:
+            self._attach(instrument, client)
+
+    def _attach(self, instrument: Instrument, client: PaperExecutionClient) -> None:
+        client.add_instrument(instrument)
+        self._venue_by_instrument[instrument.id] = client
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        """Wire a strategy (its ``on_start`` runs at :meth:`start`)."""
+        factory = OrderFactory(strategy.id, self.clock)
+        strategy.register(
+            clock=self.clock, cache=self.cache, bus=self.bus, portfolio=self.portfolio, order_factory=factory,
+            data_engine=self.subscriptions,
+        )  # fmt: skip
+        self.strategies.append(strategy)
+
+    def start(self) -> None:
+        """Start strategies (they subscribe to data here)."""
+        for s in self.strategies:
+            s.on_start()
+
+    def stop(self) -> None:
+        """Stop strategies."""
+        for s in self.strategies:
+            s.on_stop()
+
+    # -- data path -----------------------------------------------------------------------------
+    def process(self, obj: Any) -> None:
+        """Hand one market-data object to the venue's matching engine, then to the data engine.
+
+        Venue first: resting orders react to the new market state (and, in next-open bar mode, orders
+        from the previous bar fill at this bar's open) before strategies see the data.
+        """
+        if isinstance(obj, list):  # a batch of OrderBookDelta
+            client = self._venue_by_instrument.get(obj[0].instrument_id)
+            if client is not None:
+                client.process_order_book_deltas(obj)
+            dp = self.data_engine.process
+            for d in obj:
+                dp(d)
+            return
+        iid = obj.instrument_id
+        client = self._venue_by_instrument.get(iid)
+        t = type(obj)
+        if t is Bar:
+            if client is not None:
+                client.process_bar(obj)
+            self.exec_engine.on_bar(obj)
+            self.portfolio.update_mark(iid, obj.close.raw)
+        elif t is QuoteTick:
+            if client is not None:
+                client.process_quote_tick(obj)
+            self.exec_engine.on_quote_tick(obj)
+            self.portfolio.update_mark(iid, (obj.bid_price.raw + obj.ask_price.raw) // 2)
+        elif t is TradeTick:
+            if client is not None:
+                client.process_trade_tick(obj)
+            self.exec_engine.on_trade_tick(obj)
+            if iid not in self.cache.quotes:
+                self.portfolio.update_mark(iid, obj.price.raw)
+        elif t is OrderBookDelta and client is not None:
+            client.process_order_book_deltas([obj])
+        self.data_engine.process(obj)
