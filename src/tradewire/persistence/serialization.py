@@ -108,11 +108,12 @@ def registered_names() -> list[str]:
 
 
 _OPTIONAL_MODULES = (
-    # Record types other packages publish; registered when the package is installed in this build.
-    ("tradewire.execution.reports", ("AccountState", "MarginBalance", "OrderStatusReport", "FillReport",
-                                     "PositionReport")),
-    ("tradewire.portfolio.events", ("PositionOpened", "PositionChanged", "PositionClosed")),
-)  # fmt: skip
+    # Modules whose dataclasses other packages publish as events; every dataclass defined in them is
+    # registered when the package is part of this build.
+    "tradewire.execution.reports",
+    "tradewire.portfolio.events",
+    "tradewire.risk.events",
+)
 _auto_done = False
 
 
@@ -126,17 +127,16 @@ def _autoregister() -> None:
     register(Instrument)
     import importlib
 
-    for mod_name, names in _OPTIONAL_MODULES:
+    for mod_name in _OPTIONAL_MODULES:
         try:
             mod = importlib.import_module(mod_name)
         except ModuleNotFoundError as exc:
             if exc.name and mod_name.startswith(exc.name):
                 continue
             raise
-        for n in names:
-            cls = getattr(mod, n, None)
-            if cls is not None and dataclasses.is_dataclass(cls):
-                register(cls)
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == mod_name:
+                register(obj)
 
 
 # -- encoding ------------------------------------------------------------------------------------
