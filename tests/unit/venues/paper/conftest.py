@@ -174,6 +174,15 @@ class Harness:
         self.client.submit_order(order)
         return order
 
+    def replay(self, order):
+        """Apply OrderSubmitted and every venue event of ``order`` to it (checks the transition table)."""
+        from tradewire.model import OrderSubmitted
+
+        order.apply(OrderSubmitted(order.client_order_id, order.strategy_id, order.instrument_id, 0, 0))
+        for e in self.of(order):
+            order.apply(e)
+        return order
+
     def of(self, order, kind=None):
         """Events of ``order`` (optionally of one class name)."""
         return [
