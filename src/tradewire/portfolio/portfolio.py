@@ -193,7 +193,9 @@ class Portfolio:
             self._by_instrument.setdefault(inst.id, []).append(pos)
         before = pos.signed_qty_raw
         realized_before = pos._realized
-        realized = pos.apply(fill)
+        pos.apply(fill)
+        # credit the change of the rounded cumulative P&L, so per-fill roundings never accumulate
+        realized = div_round(pos._realized, _S2) - div_round(realized_before, _S2)
         after = pos.signed_qty_raw
         qty = fill.last_qty.raw
         px = fill.last_px.raw
