@@ -20,8 +20,8 @@ import json
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def run_tradewire(n: int, fill: str) -> dict:
             Quantity(Decimal(v).quantize(Q4), 4),
             ts,
             ts,
-        )  # fmt: skip
+        )
         for ts, o, h, lo, c, v in rows(n)
     ]
     inst = equity("BTCPERP", "SIM", "USD", 1)
@@ -103,7 +103,7 @@ def run_peer(name: str, n: int) -> dict:
             float(lo),
             float(c),
             float(v),
-        )  # fmt: skip
+        )
         for ts, o, h, lo, c, v in rows(n)
     ]
     if name == "backtrader":
@@ -127,8 +127,12 @@ def main() -> None:
         print(f"{r['engine']:>24}: {r['bars_per_s']:>12,.0f} bars/s ({r['seconds']:.2f} s, {r['fills']} fills)")
     if not args.skip_peers:
         for peer in ("backtrader", "nautilus-netting", "nautilus-hedging"):
-            out = subprocess.run([sys.executable, __file__, "--bars", str(args.bars), "--peer", peer],
-                                 capture_output=True, text=True, check=True)  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, __file__, "--bars", str(args.bars), "--peer", peer],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(r)
             print(f"{r['engine']:>24}: {r['bars_per_s']:>12,.0f} bars/s ({r['seconds']:.2f} s, {r['fills']} fills)")
