@@ -1,8 +1,10 @@
 """`OrderBook`: an L2 (market-by-price) or L1 order book per instrument, and `OrderBookDepth`.
 
 Each side keeps a ``dict`` price raw -> size raw and an ascending ``list`` of the price raws
-(kept sorted with :mod:`bisect`). Best bid is the last element of the bid list, best ask the first
-of the ask list, so reading the top of book is one index operation. All prices and sizes are the
+(kept sorted with :mod:`bisect`; with ~50 levels a side the list insert/delete is a short memmove).
+Best bid (last of the bid list) and best ask (first of the ask list) are also cached in
+``top_bid_raw``/``top_ask_raw`` and refreshed only when a level is inserted or removed, so reading
+the top of book costs an attribute load. All prices and sizes are the
 model's fixed-point raws (scale 10**9, see :mod:`tradewire.model.objects`); derived figures
 (average fill price, slippage, mid) are exact ``Decimal`` or raw ints, never binary floats.
 
@@ -132,6 +134,12 @@ class OrderBook:
     book_type : BookType
         ``L2_MBP`` (default) accepts deltas; ``L1_MBP`` is maintained from quotes.
 
+    Attributes
+    ----------
+    top_bid_raw, top_ask_raw : int | None
+        Cached best bid/ask price raws, kept current by every mutation (read-only for callers; the
+        cheapest way to read the top of book in a hot loop).
+
     Notes
     -----
     ``sequence``, ``ts_event`` and ``ts_init`` follow the last delta applied through the model API.
@@ -150,6 +158,8 @@ class OrderBook:
         "price_precision",
         "sequence",
         "size_precision",
+        "top_ask_raw",
+        "top_bid_raw",
         "ts_event",
         "ts_init",
         "update_count",
@@ -172,6 +182,8 @@ class OrderBook:
         self._asks: dict[int, int] = {}
         self._bid_px: list[int] = []  # ascending; best bid is [-1]
         self._ask_px: list[int] = []  # ascending; best ask is [0]
+        self.top_bid_raw: int | None = None
+        self.top_ask_raw: int | None = None
         self.sequence = 0
         self.ts_event = 0
         self.ts_init = 0
@@ -198,28 +210,38 @@ class OrderBook:
         """
         if side == 1:
             levels = self._bids
-            prices = self._bid_px
+            if size_raw:
+                if price_raw not in levels:
+                    prices = self._bid_px
+                    insort(prices, price_raw)
+                    self.top_bid_raw = prices[-1]
+                levels[price_raw] = size_raw
+            elif levels.pop(price_raw, None) is not None:
+                prices = self._bid_px
+                del prices[bisect_left(prices, price_raw)]
+                self.top_bid_raw = prices[-1] if prices else None
         elif side == 2:
             levels = self._asks
-            prices = self._ask_px
+            if size_raw:
+                if price_raw not in levels:
+                    prices = self._ask_px
+                    insort(prices, price_raw)
+                    self.top_ask_raw = prices[0]
+                levels[price_raw] = size_raw
+            elif levels.pop(price_raw, None) is not None:
+                prices = self._ask_px
+                del prices[bisect_left(prices, price_raw)]
+                self.top_ask_raw = prices[0] if prices else None
         else:
             raise ValueError(f"side must be 1 (bid) or 2 (ask), got {side!r}")
-        if size_raw:
-            if price_raw not in levels:
-                insort(prices, price_raw)
-            levels[price_raw] = size_raw
-        elif levels.pop(price_raw, None) is not None:
-            del prices[bisect_left(prices, price_raw)]
 
     def best_bid_raw(self) -> int | None:
         """Best (highest) bid price raw, or None if the bid side is empty."""
-        px = self._bid_px
-        return px[-1] if px else None
+        return self.top_bid_raw
 
     def best_ask_raw(self) -> int | None:
         """Best (lowest) ask price raw, or None if the ask side is empty."""
-        px = self._ask_px
-        return px[0] if px else None
+        return self.top_ask_raw
 
     def best_bid_size_raw(self) -> int | None:
         """Size raw at the best bid, or None."""
@@ -337,15 +359,18 @@ class OrderBook:
         self._asks.clear()
         self._bid_px.clear()
         self._ask_px.clear()
+        self.top_bid_raw = self.top_ask_raw = None
 
     def clear_side(self, side: BookSide | int) -> None:
         """Remove every level of one side."""
         if int(side) == BID:
             self._bids.clear()
             self._bid_px.clear()
+            self.top_bid_raw = None
         else:
             self._asks.clear()
             self._ask_px.clear()
+            self.top_ask_raw = None
 
     # ------------------------------------------------------------------ queries
 
@@ -505,6 +530,10 @@ class OrderBook:
         AssertionError
             Naming the broken invariant.
         """
+        if self.top_bid_raw != (self._bid_px[-1] if self._bid_px else None):
+            raise AssertionError(f"{self.instrument_id}: cached best bid out of date")
+        if self.top_ask_raw != (self._ask_px[0] if self._ask_px else None):
+            raise AssertionError(f"{self.instrument_id}: cached best ask out of date")
         for name, px, levels in (("bid", self._bid_px, self._bids), ("ask", self._ask_px, self._asks)):
             if px != sorted(levels):
                 raise AssertionError(f"{self.instrument_id}: {name} price index out of sync with levels")

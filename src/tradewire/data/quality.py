@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -200,7 +201,10 @@ class DataQualityMonitor:
     # ------------------------------------------------------------------ wiring
 
     def attach(self) -> None:
-        """Subscribe to quotes, trades, bars, book deltas and book depth on the bus."""
+        """Subscribe to quotes, trades, bars, book deltas and book depth on the bus.
+
+        Use this *or* let a ``DataEngine`` feed the monitor directly, not both (messages would count twice).
+        """
         self.bus.subscribe("data.quotes.*", self.on_quote)
         self.bus.subscribe("data.trades.*", self.on_trade)
         self.bus.subscribe("data.bars.*", self.on_bar)
@@ -242,8 +246,15 @@ class DataQualityMonitor:
         """Record a bar (subscription ``bars.<spec>``)."""
         self.record(bar.bar_type.instrument_id, f"bars.{bar.bar_type.spec}", bar.ts_event, bar.ts_init)
 
-    def on_delta(self, delta: OrderBookDelta) -> None:
-        """Record a book delta; its ``sequence`` is checked once per batch (on the ``F_LAST`` delta)."""
+    def on_delta(self, delta: OrderBookDelta | Sequence[OrderBookDelta]) -> None:
+        """Record a book delta, or a batch of them (as the DataEngine publishes on ``data.book.deltas``).
+
+        ``sequence`` is checked once per batch, on the delta flagged ``F_LAST``.
+        """
+        if not isinstance(delta, OrderBookDelta):
+            for d in delta:
+                self.on_delta(d)
+            return
         seq = delta.sequence if delta.flags & OrderBookDelta.F_LAST else None
         self.record(delta.instrument_id, "book.deltas", delta.ts_event, delta.ts_init, seq or None)
 

@@ -60,7 +60,12 @@ def test_update_delete_clear_and_batch_flag():
     assert not book.in_batch
     book.apply_delta(delta(BookAction.DELETE, BookSide.BID, "42.00", "0"))  # absent level: no-op
     assert book.bid_level_count == 2
+    book.clear_side(BookSide.ASK)
+    book.check_integrity()
+    assert book.best_ask_raw() is None and book.best_bid_price() == Price("99.50", 2)
+    book.apply_delta(delta(BookAction.ADD, BookSide.ASK, "100.50", "1"))
     book.apply_delta(delta(BookAction.CLEAR, BookSide.BID, "0", "0"))
+    book.check_integrity()
     assert book.best_bid_raw() is None and book.best_ask_raw() is None
     assert book.spread() is None and book.midpoint() is None
 
@@ -174,6 +179,7 @@ def test_book_matches_naive_reference(operations):
         assert book.asks_raw() == exp_asks
         assert book.best_bid_raw() == (exp_bids[0][0] if exp_bids else None)
         assert book.best_ask_raw() == (exp_asks[0][0] if exp_asks else None)
+        assert (book.top_bid_raw, book.top_ask_raw) == (book.best_bid_raw(), book.best_ask_raw())
         assert all(sz > 0 for _, sz in exp_bids + exp_asks)
         prices = [lv[0] for lv in book.bids_raw()]
         assert prices == sorted(prices, reverse=True)

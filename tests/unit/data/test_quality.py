@@ -101,13 +101,15 @@ def test_delta_sequences_and_contiguity():
     def d(seq, flags=OrderBookDelta.F_LAST):
         return OrderBookDelta(IID, BookAction.UPDATE, BookSide.BID, Price("1", 0), Quantity("1", 0), flags, seq, 0, 0)
 
-    for delta in (d(5, 0), d(5), d(6), d(8), d(7)):
+    for delta in (d(5, 0), d(5), d(6), d(8)):
         bus.publish(f"data.book.deltas.{IID}", delta)
+    bus.publish(f"data.book.deltas.{IID}", [d(7, 0), d(7)])  # a batch, as the DataEngine publishes
     assert [(e.kind, e.expected, e.got) for e in got] == [
         (DataQualityKind.SEQUENCE_GAP, 7, 8),
         (DataQualityKind.OUT_OF_ORDER_SEQUENCE, 9, 7),
     ]
-    assert mon.snapshot()[f"{IID}:book.deltas"]["last_sequence"] == 8
+    snap = mon.snapshot()[f"{IID}:book.deltas"]
+    assert snap["last_sequence"] == 8 and snap["count"] == 6
 
 
 def test_synchronizer_gap_from_real_csvs_reaches_the_bus():
