@@ -191,3 +191,26 @@ def test_bad_csv_row_names_line(tmp_path):
     bad.write_text("\n".join(text) + "\n")
     with pytest.raises(DataFormatError, match=r"upd\.csv, line 4: .*side"):
         list(iter_binance_depth_csv(bad, IID))
+
+
+def test_agg_trade_and_futures_snapshot_lines(tmp_path):
+    """Message layouts from the Binance docs ("Aggregate Trade Streams"; USD-M REST depth with E/T)."""
+    agg = (
+        '{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1672515782136,"s":"BTCUSDT","a":12345,'
+        '"p":"0.001","q":"100","f":100,"l":105,"T":1672515782100,"m":false,"M":true}}'
+    )
+    snap = (
+        '{"lastUpdateId":1027024,"E":1589436922972,"T":1589436922959,"bids":[["4.00000000","431.00000000"]],"asks":[]}'
+    )
+    path = tmp_path / "agg.txt"
+    path.write_text(f"1672515782200000000 {agg}\n\n1589436923000000000 {snap}\n")
+    trade, book = list(iter_binance_stream(path, IID))
+    assert isinstance(trade, TradeTick)
+    assert trade.aggressor_side is AggressorSide.BUYER and trade.trade_id == "12345"
+    assert trade.ts_event == 1672515782100 * 1_000_000 and trade.ts_init == 1672515782200000000
+    assert trade.price == Price("0.001", 3) and trade.size == Quantity("100", 0)
+    assert isinstance(book, BinanceDepthSnapshot) and book.ts_event == 1589436922959 * 1_000_000
+    assert [d.action for d in book.deltas] == [BookAction.CLEAR, BookAction.ADD]
+    path.write_text(f"1 {agg.replace('false', '0')}\n")
+    with pytest.raises(DataFormatError, match=r"line 1: .*'m'"):
+        list(iter_binance_stream(path, IID))

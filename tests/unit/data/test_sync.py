@@ -6,6 +6,9 @@ import json
 import zipfile
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tradewire.data.book import OrderBook
 from tradewire.data.sync import (
     BinanceFuturesSynchronizer,
@@ -120,3 +123,36 @@ def test_bybit_new_snapshot_resets():
     assert s.on_snapshot(1) == []  # service restart: u == 1 snapshot overwrites
     assert s.on_update(2, 2, None, "b") == ["b"]
     assert s.gaps == []
+
+
+# --------------------------------------------------------------------------- property test
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=5), min_size=2, max_size=40),
+    snap_offset=st.integers(min_value=0, max_value=4),
+    removed=st.integers(min_value=0, max_value=39),
+)
+def test_spot_gap_reported_iff_a_message_is_missing(sizes, snap_offset, removed):
+    """Contiguous messages [U, u] with one optionally removed: a gap is reported exactly when the removed
+    message lies after the first message that bridges the snapshot; otherwise every later message applies."""
+    msgs, first = [], 1000
+    for n in sizes:
+        msgs.append((first, first + n - 1))
+        first += n
+    snap = msgs[0][0] + snap_offset  # inside or right after the first message(s)
+    drop_idx = removed if removed < len(msgs) else None
+    fed = [m for i, m in enumerate(msgs) if i != drop_idx]
+    s = BinanceSpotSynchronizer(IID)
+    s.on_snapshot(snap)
+    applied = [m for m in fed if s.on_update(m[0], m[1], None, m)]
+    bridge = next(i for i, m in enumerate(msgs) if m[1] >= snap + 1) if msgs[-1][1] >= snap + 1 else None
+    needed = [] if bridge is None else msgs[bridge:]
+    if drop_idx is None or (bridge is not None and drop_idx < bridge) or bridge is None or drop_idx == len(msgs) - 1:
+        assert s.gaps == []
+        assert applied == [m for m in needed if m in fed]
+    else:
+        assert len(s.gaps) == 1 and s.gaps[0].kind == "gap" and s.stale
+        assert s.gaps[0].expected == max(msgs[drop_idx][0], snap + 1)  # the bridge itself may be missing
+        assert applied == needed[: drop_idx - bridge]
