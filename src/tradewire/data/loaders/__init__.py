@@ -35,6 +35,36 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "freqtrade-feather": ("freqtrade OHLCV Feather (date, open, high, low, close, volume) -> Bar", "bars:iter_bars"),
     "kraken-ohlc-json": ("Kraken REST /0/public/OHLC response -> Bar", "bars:iter_bars"),
     "lean-zip": ("QuantConnect LEAN zip: trade/quote bars -> Bar, tick files -> TradeTick/QuoteTick", "lean:iter_lean"),
+    "tardis-trades": ("Tardis.dev trades CSV -> TradeTick (aggressor side)", "tardis:iter_tardis_trades"),
+    "tardis-quotes": ("Tardis.dev quotes CSV -> QuoteTick", "tardis:iter_tardis_quotes"),
+    "tardis-incremental-l2": (
+        "Tardis.dev incremental_book_L2 CSV -> OrderBookDelta",
+        "tardis:iter_tardis_incremental_l2",
+    ),
+    "tardis-book-snapshot": (
+        "Tardis.dev book_snapshot_25/_5 CSV -> OrderBookDelta snapshots",
+        "tardis:iter_tardis_book_snapshot",
+    ),
+    "truefx-csv": ("TrueFX-style timestamp,bid,ask CSV -> QuoteTick", "ticks:iter_truefx"),
+    "histdata-csv": ("HistData.com ASCII tick CSV (EST, no DST) -> QuoteTick", "ticks:iter_histdata"),
+    "kraken-trades-json": ("Kraken REST /0/public/Trades response -> TradeTick", "ticks:iter_kraken_trades"),
+    "freqtrade-trades-csv": (
+        "freqtrade trades CSV -> TradeTick (pass instrument_id)",
+        "ticks:iter_freqtrade_trades_csv",
+    ),
+    "freqtrade-trades-json": (
+        "freqtrade/ccxt trade list .json[.gz] (Binance aggTrade info) -> TradeTick",
+        "ticks:iter_freqtrade_trades_json",
+    ),
+    "binance-trades-parquet": ("Binance trades Parquet -> TradeTick", "ticks:iter_binance_trades_parquet"),
+    "binance-quotes-parquet": ("Binance top-of-book Parquet -> QuoteTick", "ticks:iter_binance_quotes_parquet"),
+    "coinbase-ws": (
+        "Coinbase WS capture (cryptofeed) -> OrderBookDelta, TradeTick, QuoteTick",
+        "coinbase:iter_coinbase_ws",
+    ),
+    "bybit-orderbook": ("Bybit order book archive (.data or .zip) -> OrderBookDelta", "bybit:iter_bybit_orderbook"),
+    "dukascopy-bi5": ("Dukascopy .bi5 ticks -> QuoteTick, candles -> Bar", "dukascopy:iter_bi5"),
+    "databento-dbn": ("Databento DBN (.dbn/.dbn.zst): mbo, mbp-1, trades, ohlcv, definition", "databento:iter_dbn"),
 }
 _OPTIONAL: dict[str, tuple[str, str]] = {
     "binance-ws-gz": (

@@ -105,8 +105,8 @@ def is_float_artefact(text: str) -> bool:
     if decimals(text) <= FIXED_PRECISION:
         return False
     try:
-        return repr(float(text)) == text.strip()
-    except ValueError:
+        return Decimal(repr(float(text))) == Decimal(text.strip())
+    except (ValueError, ArithmeticError):
         return False
 
 

@@ -30,7 +30,7 @@ def _zip_format(path: Path) -> str:
     except zipfile.BadZipFile as exc:
         raise DataFormatError(path, f"not a readable zip archive ({exc})") from None
     if any(n.endswith(".data") and "_ob" in n for n in names):
-        return "bybit-ob-zip"
+        return "bybit-orderbook"
     if names and all(n.lower().endswith(".csv") for n in names):
         return "lean-zip"
     raise DataFormatError(path, f"zip archive with unrecognised members {names[:5]}")
@@ -94,6 +94,8 @@ def detect_format(path: str | Path) -> str:
     path = Path(path)
     name = path.name
     low = name.lower()
+    if low.endswith(".data") and "_ob" in low:
+        return "bybit-orderbook"
     if low.endswith(".bi5"):
         return "dukascopy-bi5"
     if low.endswith((".dbn", ".dbn.zst")):
@@ -122,7 +124,9 @@ def detect_format(path: str | Path) -> str:
             except (EOFError, OSError) as exc:
                 raise DataFormatError(path, f"corrupt or truncated gzip stream ({exc})") from None
         if _BINANCE_WS.match(head):
-            return "binance-ws-gz"
+            if b'"stream"' in head or b'"lastUpdateId"' in head or b'"e":"' in head:
+                return "binance-ws-gz"
+            raise DataFormatError(path, "a '<ns> <json>' WS capture, but not of Binance streams")
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return _json_format(path)
