@@ -153,6 +153,10 @@ class BacktestEngine:
         process = k.process
         equity = k.portfolio.equity
         curve: list[tuple[int, Decimal]] = []
+        pf = k.portfolio
+        cache = k.cache
+        last_fills = -1
+        last_eq = start_equity
         next_sample = 0
         t0 = time.perf_counter()
         for i, obj in enumerate(stream):
@@ -163,7 +167,11 @@ class BacktestEngine:
                 clock._now = ts
             process(obj)
             if type(obj) is Bar or ts >= next_sample:
-                curve.append((ts, equity(currency).as_decimal()))
+                # equity only moves with a fill or, while a position is open, with the mark
+                if pf.fill_count != last_fills or cache.positions_open():
+                    last_fills = pf.fill_count
+                    last_eq = equity(currency).as_decimal()
+                curve.append((ts, last_eq))
                 next_sample = ts + 1_000_000_000
             if progress is not None and i % progress_every == 0:
                 progress(i, total)
