@@ -112,7 +112,7 @@ class ParquetDataCatalog:
     ...     engine.process(obj)
     """
 
-    def __init__(self, root: str | Path, row_group_size: int = 100_000, batch_size: int = 20_000) -> None:
+    def __init__(self, root: str | Path, row_group_size: int = 100_000, batch_size: int = 8_192) -> None:
         self.root = Path(root)
         self.row_group_size = row_group_size
         self.batch_size = batch_size
