@@ -147,6 +147,11 @@ def test_futures_depth_csvs_report_the_gap():
     )
     out = list(replay_depth(records, book, sync))
     assert [applied for _, applied in out] == [True, False]
+    # without an explicit synchronizer the rule is taken from the first diff ('pu' present -> futures)
+    auto_book, auto_gaps = OrderBook(IID, 2, 3), []
+    assert [a for _, a in replay_depth(records, auto_book, on_gap=auto_gaps.append)] == [True, False]
+    assert auto_gaps == sync.gaps
+    assert auto_book.bids_raw() == book.bids_raw() and auto_book.sequence == 2098021528332
     assert len(sync.gaps) == 1 and sync.stale
     gap = sync.gaps[0]
     assert gap.kind == "gap" and gap.expected == 2098021528332 and gap.got == 2098041693435

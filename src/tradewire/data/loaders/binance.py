@@ -36,7 +36,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -350,6 +350,7 @@ def replay_depth(
     book: OrderBook,
     synchronizer: BookSynchronizer | None = None,
     futures: bool | None = None,
+    on_gap: Callable[[SequenceGap], None] | None = None,
 ) -> Iterator[tuple[BinanceRecord, bool]]:
     """Drive ``book`` from depth records under Binance's sequence rules, yielding every record.
 
@@ -361,21 +362,32 @@ def replay_depth(
         An L2 book; it is replaced on each snapshot.
     synchronizer : BookSynchronizer, optional
         Defaults to :class:`BinanceFuturesSynchronizer` when the first diff carries ``pu`` (or
-        ``futures`` is True) else :class:`BinanceSpotSynchronizer`.
+        ``futures`` is True) else :class:`BinanceSpotSynchronizer`; a snapshot that comes before
+        the first diff is applied to the book at once and registered with the synchronizer when
+        the first diff decides which rule applies.
+    futures : bool, optional
+        Force the futures (True) or spot (False) rule when no ``synchronizer`` is given.
+    on_gap : callable, optional
+        Gap callback for a synchronizer created here (e.g. ``DataQualityMonitor.record_sequence_gap``).
 
     Yields
     ------
     (record, applied) : tuple
         ``applied`` is True when the record changed the book (a snapshot, or a diff that passed the
-        rules, including buffered diffs released by a snapshot). Gaps are in ``synchronizer.gaps``.
+        rules, including buffered diffs released by a snapshot). Gaps go to ``on_gap`` and to
+        ``synchronizer.gaps``.
     """
     synced: SyncedOrderBook | None = None if synchronizer is None else SyncedOrderBook(book, synchronizer)
+    early_snapshot: BinanceDepthSnapshot | None = None  # a snapshot seen before the rule is known
     for rec in records:
         if isinstance(rec, BinanceDepthDiff):
             if synced is None:
                 fut = futures if futures is not None else rec.prev_final_update_id is not None
                 cls = BinanceFuturesSynchronizer if fut else BinanceSpotSynchronizer
-                synced = SyncedOrderBook(book, cls(book.instrument_id))
+                synced = SyncedOrderBook(book, cls(book.instrument_id, on_gap=on_gap))
+                if early_snapshot is not None:
+                    s = early_snapshot
+                    synced.apply_snapshot(s.last_update_id, s.deltas, s.ts_event, s.ts_init)
             applied = synced.apply_diff(
                 rec.first_update_id,
                 rec.final_update_id,
@@ -386,10 +398,18 @@ def replay_depth(
             )
             yield rec, applied
         elif isinstance(rec, BinanceDepthSnapshot):
-            if synced is None:
-                cls = BinanceFuturesSynchronizer if futures else BinanceSpotSynchronizer
-                synced = SyncedOrderBook(book, cls(book.instrument_id))
-            synced.apply_snapshot(rec.last_update_id, rec.deltas, rec.ts_event, rec.ts_init)
+            if synced is None and futures is None:
+                # Spot or futures is only known from the first diff (``pu``): fill the book now, and
+                # hand the snapshot's id to the synchronizer once it exists.
+                early_snapshot = rec
+                book.clear()
+                book.apply_deltas(rec.deltas)
+                book.sequence = rec.last_update_id
+            else:
+                if synced is None:
+                    cls = BinanceFuturesSynchronizer if futures else BinanceSpotSynchronizer
+                    synced = SyncedOrderBook(book, cls(book.instrument_id, on_gap=on_gap))
+                synced.apply_snapshot(rec.last_update_id, rec.deltas, rec.ts_event, rec.ts_init)
             yield rec, True
         else:
             yield rec, False
