@@ -105,7 +105,7 @@ class AlertTimeInForce(str, Enum):
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=30)]
 Ticker = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:!/&-]+$")]
-AlertId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+AlertId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 def _placeholder_check(v: Any) -> Any:
@@ -129,7 +129,7 @@ class TradingViewAlert(BaseModel):
     secret: SecretStr = Field(max_length=256)
     ticker: Ticker
     action: Action
-    quantity: PositiveDecimal | None = None
+    quantity: Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=30)] | None = None
     quantity_type: QuantityType | None = None
     order_type: AlertOrderType = AlertOrderType.MARKET
     price: PositiveDecimal | None = None
@@ -160,6 +160,8 @@ class TradingViewAlert(BaseModel):
 
     @model_validator(mode="after")
     def _check_combination(self) -> TradingViewAlert:
+        if self.quantity is not None and self.quantity == 0 and self.action is not Action.FLAT:
+            raise ValueError("quantity must be greater than 0 (0 is only meaningful with action flat)")
         if self.order_type is not AlertOrderType.MARKET and self.price is None:
             raise ValueError(f"order_type {self.order_type.value} needs a price")
         bracket = self.stop_loss is not None or self.take_profit is not None

@@ -98,8 +98,8 @@ def test_strategy_placeholder_values_are_accepted_case_insensitively():
         ({"action": "sell", "stop_loss": "90", "take_profit": "100"}, "stop_loss must be above take_profit"),
         ({"price": "100", "stop_loss": "101"}, "wrong side of price"),
         ({"price": "100", "take_profit": "99"}, "wrong side of price"),
-        ({"quantity": "0"}, "quantity: Input should be greater than 0"),
-        ({"quantity": "-1"}, "greater than 0"),
+        ({"quantity": "0"}, "quantity must be greater than 0"),
+        ({"quantity": "-1"}, "quantity: Input should be greater than or equal to 0"),
         ({"ticker": "BTC USDT"}, "ticker"),
         ({"time": "2024-08-08T23:55:00"}, "time"),  # naive time: timezone required
         ({"action": "flatten", "order_type": "limit", "price": "1"}, "flatten always uses a market order"),
@@ -109,6 +109,11 @@ def test_inconsistent_combinations_are_rejected(fields, fragment):
     with pytest.raises(AlertError) as e:
         validate_alert(_alert(**fields))
     assert e.value.status == 422 and fragment in e.value.reason
+
+
+def test_flat_with_zero_quantity_is_valid():
+    # {{strategy.market_position}} / {{strategy.market_position_size}} render to "flat" / "0"
+    assert validate_alert(_alert(action="flat", quantity="0")).quantity == 0
 
 
 def test_time_is_converted_to_exact_utc_ns():
