@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///./tradewire-data/tradewire.db"
 ENV_VAR = "TRADEWIRE_DATABASE_URL"
@@ -104,6 +104,8 @@ def create_db_engine(url: str | URL | None = None) -> Engine:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -116,6 +118,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     On PostgreSQL a transaction-scoped advisory lock serializes concurrent upgrades; on SQLite the
     ``BEGIN IMMEDIATE`` write lock does.
     """
+    if revision == "head" and _is_at(engine, _newest_revision_file()):
+        return  # fast path: already current (importing Alembic costs ~0.5 s of start-up)
+    from alembic import command
+
     cfg = _alembic_config(engine)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -124,20 +130,38 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def _newest_revision_file() -> str:
+    """Revision ids are the 4-digit prefixes of the files in ``migrations/versions`` (a convention)."""
+    return max(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def _is_at(engine: Engine, revision: str) -> bool:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))] == [revision]
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's current Alembic revision (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str:
     """The newest revision shipped with this version of tradewire."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config_for_scripts()).get_current_head()
     assert head is not None
     return head
 
 
 def _alembic_config_for_scripts() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -145,6 +169,8 @@ def _alembic_config_for_scripts() -> Config:
 
 def revisions() -> list[str]:
     """All revision ids, oldest first."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config_for_scripts())
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
