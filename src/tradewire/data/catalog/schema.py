@@ -185,10 +185,30 @@ def to_table(data_type: str, objs: list) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _interning(factory: Callable[[int, int], Any], limit: int = 65_536) -> Callable[[int, int], Any]:
+    """Wrap ``Price.from_raw``/``Quantity.from_raw`` so repeated (raw, precision) pairs share one object.
+
+    Values are immutable, so sharing is safe; book levels and quotes repeat prices constantly, and reusing
+    them saves most of the object construction in a replay. The table is cleared when it exceeds ``limit``.
+    """
+    cache: dict[tuple[int, int], Any] = {}
+
+    def make(raw: int, precision: int) -> Any:
+        k = (raw, precision)
+        v = cache.get(k)
+        if v is None:
+            if len(cache) >= limit:
+                cache.clear()
+            v = cache[k] = factory(raw, precision)
+        return v
+
+    return make
+
+
 def _builder(data_type: str, key: str) -> Callable[[pa.RecordBatch], list]:
     """Return a function that turns one record batch of ``data_type`` into model objects for ``key``."""
-    P = Price.from_raw
-    Q = Quantity.from_raw
+    P = _interning(Price.from_raw)
+    Q = _interning(Quantity.from_raw)
     if data_type == "quotes":
         iid = InstrumentId(key)
 
