@@ -93,7 +93,7 @@ def bench_tradewire(events: list, repeat: int) -> dict:
 
         t_engine = best(engine_replay, repeat)
 
-        # memory: streaming replay vs. materialised list (tracemalloc), then ru_maxrss growth
+        # memory: streaming replay vs. materialised list (tracemalloc)
         gc.collect()
         tracemalloc.start()
         for _ in cat.replay():
