@@ -216,6 +216,10 @@ def _position_row(p) -> dict:
     }  # fmt: skip
 
 
+_TABLES = {"orders": rm_orders, "fills": rm_fills, "positions": rm_positions, "closed_trades": rm_closed_trades,
+           "daily_pnl": rm_daily_pnl}  # fmt: skip
+
+
 def read_table(store: EventStore, name: str) -> list[dict]:
     """All rows of read model ``name`` (``orders``, ``fills``, ``positions``, ``closed_trades``, ``daily_pnl``).
 
@@ -224,8 +228,7 @@ def read_table(store: EventStore, name: str) -> list[dict]:
     KeyError
         For an unknown name.
     """
-    table = {"orders": rm_orders, "fills": rm_fills, "positions": rm_positions, "closed_trades": rm_closed_trades,
-             "daily_pnl": rm_daily_pnl}[name]  # fmt: skip
+    table = _TABLES[name]
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
 
