@@ -16,7 +16,10 @@ def _register() -> None:
     """Attach sub-command modules (each defines ``register(app)``)."""
     import importlib
 
-    for mod in ("tradewire.cli.backtest", "tradewire.cli.run", "tradewire.cli.data"):
+    for mod in (
+        "tradewire.cli.backtest", "tradewire.cli.run", "tradewire.cli.data", "tradewire.cli.db", "tradewire.cli.export",
+        "tradewire.cli.webhook", "tradewire.cli.connections", "tradewire.cli.orderflow", "tradewire.cli.risk",
+    ):  # fmt: skip
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
