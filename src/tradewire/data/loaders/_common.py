@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tradewire.model.objects import FIXED_PRECISION, Price, Quantity, parse_raw
+from tradewire.model.objects import FIXED_PRECISION, FIXED_SCALAR, Price, Quantity, parse_raw
 
 from .errors import DataFormatError
 
@@ -110,6 +110,9 @@ def is_float_artefact(text: str) -> bool:
         return False
 
 
+_P10 = [10**k for k in range(FIXED_PRECISION + 1)]
+
+
 def text_raw(
     text: str, precision: int, path: str | Path, line: int | None, what: str, *, record: int | None = None
 ) -> int:
@@ -122,11 +125,16 @@ def text_raw(
     DataFormatError
         If the text is not a number or has more decimals than ``precision``.
     """
+    whole, _, frac = text.partition(".")
+    n = len(frac)
+    if n <= precision and whole.isdigit() and (n == 0 or frac.isdigit()):
+        # fast path: plain unsigned literal within the precision
+        return int(whole) * FIXED_SCALAR + (int(frac) * _P10[FIXED_PRECISION - n] if n else 0)
     if decimals(text) > FIXED_PRECISION and is_float_artefact(text):
         d = Decimal(text).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN)
         return int(d.scaleb(FIXED_PRECISION))
     raw = to_raw(text, path, line, what, record=record)
-    if raw % (10 ** (FIXED_PRECISION - precision)):
+    if raw % _P10[FIXED_PRECISION - precision]:
         raise DataFormatError(
             path, f"{what} {text.strip()} has more decimals than the precision {precision}", line=line, record=record
         )

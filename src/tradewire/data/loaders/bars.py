@@ -35,6 +35,7 @@ from pathlib import Path
 from tradewire.model.data import Bar, BarSpecification, BarType
 from tradewire.model.enums import BarAggregation, PriceType
 from tradewire.model.identifiers import InstrumentId
+from tradewire.model.objects import Price
 
 from ._common import (
     NS_PER_MS,
@@ -375,10 +376,7 @@ def _build(
         yield bar
 
 
-def _price(raw: int, precision: int):
-    from tradewire.model.objects import Price
-
-    return Price.from_raw(raw, precision)
+_price = Price.from_raw
 
 
 def iter_bars(

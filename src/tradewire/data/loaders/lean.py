@@ -131,8 +131,13 @@ def _lines(zf: zipfile.ZipFile, path: Path, member: _Member) -> Iterator[tuple[i
 
 def _value(text: str, scaled: bool) -> str:
     """Decimal text of a LEAN price field (undo the x10000 integer scaling for equities)."""
-    if not scaled:
+    if not scaled or not text:
         return text
+    if text.isdigit():
+        q, r = divmod(int(text), 10_000)
+        if not r:
+            return str(q)
+        return f"{q}.{r:04d}".rstrip("0")
     neg = text.startswith("-")
     digits = text.lstrip("-").rjust(5, "0")
     out = (digits[:-4] + "." + digits[-4:]).rstrip("0").rstrip(".")
@@ -345,37 +350,41 @@ def iter_lean_ticks(
         for m in members:
             if not m.tick:
                 raise DataFormatError(path, f"{m.name} holds bars, not ticks")
-        if price_precision is None or size_precision is None:
-            p = s = 0
-            for m in members:
-                for _, _, _, vals, _ in _tick_rows(zf, path, m, st, _Clock(tz)):
-                    if len(vals) == 2:
-                        p, s = max(p, text_decimals(vals[0])), max(s, text_decimals(vals[1]))
-                    else:
-                        p = max(p, text_decimals(vals[0]), text_decimals(vals[2]))
-                        s = max(s, text_decimals(vals[1]), text_decimals(vals[3]))
-            price_precision = min(p, FIXED_PRECISION) if price_precision is None else price_precision
-            size_precision = min(s, FIXED_PRECISION) if size_precision is None else size_precision
-        pp, sp = price_precision, size_precision
-        for m in members:
-            iid = instrument_id or _instrument_id(m, mk)
-            day = m.day.strftime("%Y%m%d")
-            for where, no, ts, vals, suspicious in _tick_rows(zf, path, m, st, _Clock(tz)):
-                if suspicious and drop_suspicious:
-                    continue
+        # one pass over the (one-day) members; precisions are inferred from the collected texts
+        per_member = [(m, list(_tick_rows(zf, path, m, st, _Clock(tz)))) for m in members]
+    if price_precision is None or size_precision is None:
+        p = s = 0
+        for _, rows in per_member:
+            for _, _, _, vals, _ in rows:
                 if len(vals) == 2:
-                    yield TradeTick(
-                        iid, Price.from_raw(text_raw(vals[0], pp, where, no, "price"), pp),
-                        Quantity.from_raw(text_raw(vals[1], sp, where, no, "size"), sp),
-                        AggressorSide.NO_AGGRESSOR, TradeId(f"{day}-{no}"), ts, ts,
-                    )  # fmt: skip
+                    p, s = max(p, text_decimals(vals[0])), max(s, text_decimals(vals[1]))
                 else:
-                    yield QuoteTick(
-                        iid, Price.from_raw(text_raw(vals[0], pp, where, no, "bid"), pp),
-                        Price.from_raw(text_raw(vals[2], pp, where, no, "ask"), pp),
-                        Quantity.from_raw(text_raw(vals[1], sp, where, no, "bid size"), sp),
-                        Quantity.from_raw(text_raw(vals[3], sp, where, no, "ask size"), sp), ts, ts,
-                    )  # fmt: skip
+                    p = max(p, text_decimals(vals[0]), text_decimals(vals[2]))
+                    s = max(s, text_decimals(vals[1]), text_decimals(vals[3]))
+        price_precision = min(p, FIXED_PRECISION) if price_precision is None else price_precision
+        size_precision = min(s, FIXED_PRECISION) if size_precision is None else size_precision
+    pp, sp = price_precision, size_precision
+    from_raw_p, from_raw_q = Price.from_raw, Quantity.from_raw
+    no_aggressor = AggressorSide.NO_AGGRESSOR
+    for m, rows in per_member:
+        iid = instrument_id or _instrument_id(m, mk)
+        day = m.day.strftime("%Y%m%d")
+        for where, no, ts, vals, suspicious in rows:
+            if suspicious and drop_suspicious:
+                continue
+            if len(vals) == 2:
+                yield TradeTick(
+                    iid, from_raw_p(text_raw(vals[0], pp, where, no, "price"), pp),
+                    from_raw_q(text_raw(vals[1], sp, where, no, "size"), sp), no_aggressor,
+                    TradeId(f"{day}-{no}"), ts, ts,
+                )  # fmt: skip
+            else:
+                yield QuoteTick(
+                    iid, from_raw_p(text_raw(vals[0], pp, where, no, "bid"), pp),
+                    from_raw_p(text_raw(vals[2], pp, where, no, "ask"), pp),
+                    from_raw_q(text_raw(vals[1], sp, where, no, "bid size"), sp),
+                    from_raw_q(text_raw(vals[3], sp, where, no, "ask size"), sp), ts, ts,
+                )  # fmt: skip
 
 
 def is_tick_zip(path: str | Path) -> bool:
