@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, select, update
-from sqlalchemy import delete as sa_delete
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +76,23 @@ idempotency_table = Table(
     Column("status_code", Integer, nullable=True),
     Column("response", Text, nullable=True),
 )
+
+
+# Statements are built once (textual SQL: statement construction would dominate the cost of a claim).
+_INSERT = text(
+    "INSERT INTO webhook_idempotency (key, source, claimed_ns, expires_ns) VALUES (:key, :source, :now, :exp) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+_RECLAIM = text(
+    "UPDATE webhook_idempotency SET source = :source, claimed_ns = :now, expires_ns = :exp, status_code = NULL, "
+    "response = NULL WHERE key = :key AND expires_ns <= :now"
+)
+_SELECT = text(
+    "SELECT key, source, claimed_ns, expires_ns, status_code, response FROM webhook_idempotency WHERE key = :key"
+)
+_COMPLETE = text("UPDATE webhook_idempotency SET status_code = :status, response = :response WHERE key = :key")
+_RELEASE = text("DELETE FROM webhook_idempotency WHERE key = :key AND status_code IS NULL")
+_PURGE = text("DELETE FROM webhook_idempotency WHERE expires_ns <= :now AND status_code IS NOT NULL")
 
 
 def _row_to_result(row) -> StoredResult:
@@ -140,58 +155,42 @@ class SqlIdempotencyStore:
         return self._claim(key, source, now_ns, expires_ns)
 
     def _claim(self, key: str, source: str, now_ns: int, expires_ns: int) -> StoredResult | None:
-        t = idempotency_table
+        params = {"key": key, "source": source, "now": now_ns, "exp": expires_ns}
         with self._begin() as conn:
-            res = conn.execute(
-                sqlite_insert(t)
-                .values(key=key, source=source, claimed_ns=now_ns, expires_ns=expires_ns)
-                .on_conflict_do_nothing(index_elements=[t.c.key])
-            )
-            if res.rowcount == 1:
+            if conn.execute(_INSERT, params).rowcount == 1:
                 return None
-            res = conn.execute(
-                update(t)
-                .where(t.c.key == key, t.c.expires_ns <= now_ns)
-                .values(source=source, claimed_ns=now_ns, expires_ns=expires_ns, status_code=None, response=None)
-            )
-            if res.rowcount == 1:
+            if conn.execute(_RECLAIM, params).rowcount == 1:
                 return None
-            row = conn.execute(select(t).where(t.c.key == key)).one()
-            return _row_to_result(row)
+            return _row_to_result(conn.execute(_SELECT, {"key": key}).one())
 
     def complete(self, key: str, status_code: int, response: dict[str, Any]) -> None:
         """Store the result of a claimed key."""
-        t = idempotency_table
-        stmt = update(t).where(t.c.key == key).values(status_code=status_code, response=json.dumps(response))
-        self._exec(stmt)
+        self._exec(_COMPLETE, {"key": key, "status": status_code, "response": json.dumps(response)})
 
     def release(self, key: str) -> None:
         """Delete a pending claim."""
-        t = idempotency_table
-        self._exec(sa_delete(t).where(t.c.key == key, t.c.status_code.is_(None)))
+        self._exec(_RELEASE, {"key": key})
 
     def get(self, key: str) -> StoredResult | None:
         """Read one entry."""
-        t = idempotency_table
         if self._lock is not None:
             with self._lock, self._engine.connect() as conn:
-                row = conn.execute(select(t).where(t.c.key == key)).one_or_none()
+                row = conn.execute(_SELECT, {"key": key}).one_or_none()
         else:
             with self._engine.connect() as conn:
-                row = conn.execute(select(t).where(t.c.key == key)).one_or_none()
+                row = conn.execute(_SELECT, {"key": key}).one_or_none()
         return None if row is None else _row_to_result(row)
 
     def purge(self, now_ns: int) -> int:
         """Delete expired, completed entries."""
-        t = idempotency_table
-        return self._exec(sa_delete(t).where(t.c.expires_ns <= now_ns, t.c.status_code.is_not(None)))
+        return self._exec(_PURGE, {"now": now_ns})
 
-    def _exec(self, stmt) -> int:
+    def _exec(self, stmt, params: dict[str, Any]) -> int:
         if self._lock is not None:
             with self._lock, self._begin() as conn:
-                return conn.execute(stmt).rowcount
+                return conn.execute(stmt, params).rowcount
         with self._begin() as conn:
-            return conn.execute(stmt).rowcount
+            return conn.execute(stmt, params).rowcount
 
     def close(self) -> None:
         """Dispose of the connection pool."""
