@@ -24,7 +24,7 @@ if _HERE not in sys.path:
 @pytest.fixture(scope="session")
 def pg_server():
     """A running TempPostgres for the session (skips the test when PostgreSQL is unavailable)."""
-    pg = TempPostgres()
+    pg = TempPostgres(fsync=False)  # functional tests; benchmarks/store.py measures with fsync on
     try:
         pg.start()
     except PostgresUnavailable as exc:

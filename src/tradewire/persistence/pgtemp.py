@@ -6,8 +6,9 @@ listens on 127.0.0.1 only (no Unix socket) on a free port, trusts local connecti
 by :meth:`TempPostgres.stop`. PostgreSQL refuses to run as root; when the current user is root the
 server commands run as the ``postgres`` system user through ``runuser``.
 
-Durability settings stay at the server defaults (``fsync=on``, ``synchronous_commit=on``) so figures
-measured against it are honest; only ``initdb --no-sync`` skips syncing the freshly created cluster.
+By default durability settings stay at the server defaults (``fsync=on``, ``synchronous_commit=on``) so
+figures measured against it are honest; ``TempPostgres(fsync=False)`` turns fsync off for functional
+tests that do not test power-loss durability (creating databases is then ~10x faster on a busy disk).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class TempPostgres:
         From :meth:`start` when the binaries are missing or the server fails to start (with its log).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = True) -> None:
+        self.fsync = fsync
         self.bin_dir = find_pg_bin()
         self.base: Path | None = None
         self.port: int | None = None
@@ -94,6 +96,8 @@ class TempPostgres:
             raise PostgresUnavailable(f"initdb failed: {exc.stderr.strip()}") from None
         self.port = _free_port()
         opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=100"
+        if not self.fsync:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         res = self._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.base / "server.log"), "-w", "start",
                         check=False)  # fmt: skip
         if res.returncode != 0:
@@ -115,11 +119,11 @@ class TempPostgres:
         return self.url(name)
 
     def stop(self) -> None:
-        """Stop the server and delete its directory (idempotent)."""
+        """Stop the server (immediate mode: the cluster is thrown away) and delete its directory (idempotent)."""
         if self.base is None:
             return
         if (self.base / "data" / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "fast", "-w", "stop", check=False)
+            self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.base, ignore_errors=True)
         self.base = None
 
