@@ -304,3 +304,22 @@ def test_date_only_timestamps_denote_the_period_start(tmp_path):
     assert str(bars[0].bar_type) == "ABC.SIM-1-DAY-LAST"
     assert bars[0].ts_event == ns(2004, 8, 20) and bars[1].ts_event == ns(2004, 8, 21)
     assert bars[0].ts_event - ns(2004, 8, 19) == int(timedelta(days=1).total_seconds()) * 10**9
+
+
+def test_databento_ohlcv_through_load_bars():
+    path = FIX / "databento" / "databento_futures_ohlcv-1m_2024-07-01T23-40_2024-07-02T00-10.dbn.zst"
+    bars = load_bars(path)
+    assert len(bars) == 60 and bars[0].ts_event == ns(2024, 7, 1, 23, 41)
+
+
+def test_timestamp_edge_cases(tmp_path):
+    p = _write(
+        tmp_path, "edge_1m.csv",
+        "timestamp,open,high,low,close\n2024-01-01T00:01:00.123456789Z,1,1,1,1\n2024-01-01 00:02:00-01:00,1,1,1,1\n"
+        "2024-01-01 24:03:00,1,1,1,1\n",
+    )  # fmt: skip
+    with pytest.raises(DataFormatError, match=r"edge_1m\.csv, line 4: bad timestamp '2024-01-01 24:03:00'"):
+        load_bars(p, price_precision=0, size_precision=0)
+    bars = list(itertools.islice(iter_bars(p, price_precision=0, size_precision=0), 2))
+    assert bars[0].ts_event == ns(2024, 1, 1, 0, 1) + 123456789
+    assert bars[1].ts_event == ns(2024, 1, 1, 1, 2)  # -01:00 offset

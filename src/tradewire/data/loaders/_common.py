@@ -238,6 +238,20 @@ def parse_iso_ns(text: str, path: str | Path, line: int | None) -> tuple[int, bo
     DataFormatError
         If the text is not such a timestamp.
     """
+    s = text
+    n = len(s)
+    if (n == 19 or (n > 20 and s[19] == "." and n <= 29)) and s[10] in " T" and s[13] == ":" and s[16] == ":":
+        # fast path: "YYYY-MM-DD HH:MM:SS[.f...]" without offset
+        hh, mm, ss, frac = s[11:13], s[14:16], s[17:19], s[20:]
+        if hh.isdigit() and mm.isdigit() and ss.isdigit() and (not frac or frac.isdigit()):
+            try:
+                day = date_ns(s[:10])
+            except ValueError:
+                raise DataFormatError(path, f"bad timestamp {text!r}", line=line) from None
+            h, m, sec = int(hh), int(mm), int(ss)
+            if h < 24 and m < 60 and sec < 60:
+                ns = day + (h * 3600 + m * 60 + sec) * NS_PER_S
+                return (ns + int(frac.ljust(9, "0")) if frac else ns), False
     s = text.strip()
     try:
         day = date_ns(s[:10])
@@ -249,6 +263,8 @@ def parse_iso_ns(text: str, path: str | Path, line: int | None) -> tuple[int, bo
     if m is None:
         raise DataFormatError(path, f"bad timestamp {text!r}", line=line)
     hh, mm, ss, frac, tz = m.groups()
+    if int(hh) > 23 or int(mm) > 59 or int(ss or 0) > 59:
+        raise DataFormatError(path, f"bad timestamp {text!r}: time of day out of range", line=line)
     secs = int(hh) * 3600 + int(mm) * 60 + int(ss or 0)
     if tz and tz != "Z":
         sign = -1 if tz[0] == "-" else 1

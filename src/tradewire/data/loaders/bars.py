@@ -391,7 +391,8 @@ def iter_bars(
         The file. ``.gz`` text is decompressed transparently.
     format : str | None
         One of ``yahoo-csv``, ``ohlcv-csv``, ``binance-kline-csv``, ``freqtrade-feather``,
-        ``kraken-ohlc-json``, ``lean-zip``, ``dukascopy-bi5``; detected from the file when None.
+        ``kraken-ohlc-json``, ``lean-zip``, ``dukascopy-bi5`` (candle files), ``databento-dbn``
+        (``ohlcv-*`` schemas); detected from the file when None.
     bar_type : BarType | None
         Bar type to stamp on the bars; derived from the file name when None (see `default_bar_type`).
     price_precision, size_precision : int | None
@@ -428,6 +429,12 @@ def iter_bars(
 
         _no_label(fmt, timestamp_label)
         yield from iter_candles(path, bar_type=bar_type, price_precision=price_precision)
+        return
+    if fmt == "databento-dbn":
+        from .databento import iter_ohlcv
+
+        _no_label(fmt, timestamp_label)
+        yield from iter_ohlcv(path, bar_type=bar_type, price_precision=price_precision)
         return
     if fmt not in _ROW_READERS:
         raise ValueError(f"format {fmt!r} does not hold bars; bar formats: {', '.join(BAR_FORMATS)}")
