@@ -236,6 +236,7 @@ def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
     return tuple(f for f in dataclasses.fields(cls) if f.init)
 
 
+@cache
 def _strip_optional(hint: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
@@ -246,6 +247,7 @@ def _strip_optional(hint: Any) -> tuple[Any, bool]:
     return hint, False
 
 
+@cache
 def _is_ambiguous(hint: Any) -> bool:
     hint, _ = _strip_optional(hint)
     if hint is Any or hint is object:
