@@ -76,8 +76,10 @@ def _stem(path: Path) -> str:
     return name
 
 
-def _spec(step_agg: tuple[int, str] | None, path: Path, default: tuple[int, str] | None = None) -> BarSpecification:
-    step_agg = step_agg or default
+def _spec(step_agg: tuple[int, str] | None, path: Path, default=None) -> BarSpecification:
+    """Spec from a name token, else from ``default`` (a value, or a callable evaluated only when needed)."""
+    if step_agg is None:
+        step_agg = default() if callable(default) else default
     if step_agg is None:
         raise DataFormatError(path, "cannot tell the bar interval from the file name: pass bar_type")
     return BarSpecification(step_agg[0], BarAggregation(step_agg[1].lower()), PriceType.LAST)
@@ -113,18 +115,24 @@ def default_bar_type(path: str | Path, fmt: str | None = None) -> BarType:
         else:
             sym = re.sub(r"-\d{8}", "", first).upper()
             inst = InstrumentId.from_parts(sym, "SIM")
-        return BarType(inst, _spec(interval, path, _interval_from_data(path, fmt)))
+        return BarType(inst, _spec(interval, path, lambda: _interval_from_data(path, fmt)))
     if fmt == "binance-kline-csv":
         sym = stem.split("-")[0].upper()
-        return BarType(InstrumentId.from_parts(sym, "BINANCE"), _spec(interval, path, _interval_from_data(path, fmt)))
+        return BarType(
+            InstrumentId.from_parts(sym, "BINANCE"), _spec(interval, path, lambda: _interval_from_data(path, fmt))
+        )
     if fmt == "freqtrade-feather":
         pair, _, _ = stem.partition("-")
         parts = pair.upper().split("_")
         sym = "".join(parts[:2]) + ("-PERP" if len(parts) == 3 else "")
-        return BarType(InstrumentId.from_parts(sym, "SIM"), _spec(interval, path, _interval_from_data(path, fmt)))
+        return BarType(
+            InstrumentId.from_parts(sym, "SIM"), _spec(interval, path, lambda: _interval_from_data(path, fmt))
+        )
     if fmt == "kraken-ohlc-json":
         pair, _, _ = _kraken_rows(path)
-        return BarType(InstrumentId.from_parts(pair, "KRAKEN"), _spec(interval, path, _interval_from_data(path, fmt)))
+        return BarType(
+            InstrumentId.from_parts(pair, "KRAKEN"), _spec(interval, path, lambda: _interval_from_data(path, fmt))
+        )
     if fmt == "lean-zip":
         from .lean import lean_bar_types
 
