@@ -150,6 +150,7 @@ class BacktestEngine:
         start_equity = k.portfolio.equity(currency).as_decimal()
         k.start()
         clock = self.clock
+        heap = clock._heap
         process = k.process
         equity = k.portfolio.equity
         curve: list[tuple[int, Decimal]] = []
@@ -161,7 +162,7 @@ class BacktestEngine:
         t0 = time.perf_counter()
         for i, obj in enumerate(stream):
             ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
-            if clock._heap:
+            if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
                 clock.advance_time(ts)
             else:
                 clock._now = ts

@@ -107,6 +107,14 @@ class Kernel:
         self.venue_configs: dict[Venue, VenueConfig] = {}
         self.strategies: list[Strategy] = []
         self._venue_by_instrument: dict[InstrumentId, PaperExecutionClient] = {}
+        self._me: dict[InstrumentId, Any] = {}  # matching engine per instrument (None: no paper venue)
+        self._emulator = self.exec_engine.emulator
+        self._update_mark = self.portfolio.update_mark
+        self._de_process = self.data_engine.process
+        self._dispatch = {
+            Bar: self._on_bar, QuoteTick: self._on_quote, TradeTick: self._on_trade, list: self._on_deltas,
+            OrderBookDelta: self._on_delta,
+        }  # fmt: skip
 
     # -- set-up --------------------------------------------------------------------------------
     def add_venue(self, config: VenueConfig) -> PaperExecutionClient:
@@ -146,6 +154,7 @@ class Kernel:
     def _attach(self, instrument: Instrument, client: PaperExecutionClient) -> None:
         client.add_instrument(instrument)
         self._venue_by_instrument[instrument.id] = client
+        self._me.pop(instrument.id, None)
 
     def add_strategy(self, strategy: Strategy) -> None:
         """Wire a strategy (its ``on_start`` runs at :meth:`start`)."""
@@ -168,38 +177,73 @@ class Kernel:
 
     # -- data path -----------------------------------------------------------------------------
     def process(self, obj: Any) -> None:
-        """Hand one market-data object to the venue's matching engine, then to the data engine.
+        """Hand one market-data object (or a list = one venue batch of book deltas) to the venue's
+        matching engine, the order emulator and the portfolio marks, then to the data engine.
 
         Venue first: resting orders react to the new market state (and, in next-open bar mode, orders
         from the previous bar fill at this bar's open) before strategies see the data.
+
+        Raises
+        ------
+        TypeError
+            For an object that is not market data.
         """
-        if isinstance(obj, list):  # a batch of OrderBookDelta
-            client = self._venue_by_instrument.get(obj[0].instrument_id)
-            if client is not None:
-                client.process_order_book_deltas(obj)
-            dp = self.data_engine.process
-            for d in obj:
-                dp(d)
-            return
-        iid = obj.instrument_id
+        try:
+            handler = self._dispatch[type(obj)]
+        except KeyError:
+            raise TypeError(f"Kernel cannot process {type(obj).__name__}") from None
+        handler(obj)
+
+    def _matching(self, iid: InstrumentId) -> Any:
         client = self._venue_by_instrument.get(iid)
-        t = type(obj)
-        if t is Bar:
-            if client is not None:
-                client.process_bar(obj)
-            self.exec_engine.on_bar(obj)
-            self.portfolio.update_mark(iid, obj.close.raw)
-        elif t is QuoteTick:
-            if client is not None:
-                client.process_quote_tick(obj)
-            self.exec_engine.on_quote_tick(obj)
-            self.portfolio.update_mark(iid, (obj.bid_price.raw + obj.ask_price.raw) // 2)
-        elif t is TradeTick:
-            if client is not None:
-                client.process_trade_tick(obj)
-            self.exec_engine.on_trade_tick(obj)
-            if iid not in self.cache.quotes:
-                self.portfolio.update_mark(iid, obj.price.raw)
-        elif t is OrderBookDelta and client is not None:
-            client.process_order_book_deltas([obj])
-        self.data_engine.process(obj)
+        return None if client is None else client.matching_engine(iid)
+
+    def _on_bar(self, bar: Bar) -> None:
+        iid = bar.bar_type.instrument_id
+        me = self._me.get(iid, _MISSING)
+        if me is _MISSING:
+            me = self._me[iid] = self._matching(iid)
+        if me is not None:
+            me.process_bar(bar)
+        self._emulator.on_bar(bar)
+        self._update_mark(iid, bar.close.raw)
+        self._de_process(bar)
+
+    def _on_quote(self, tick: QuoteTick) -> None:
+        iid = tick.instrument_id
+        me = self._me.get(iid, _MISSING)
+        if me is _MISSING:
+            me = self._me[iid] = self._matching(iid)
+        if me is not None:
+            me.process_quote_tick(tick)
+        self._emulator.on_quote_tick(tick)
+        self._update_mark(iid, (tick.bid_price.raw + tick.ask_price.raw) // 2)
+        self._de_process(tick)
+
+    def _on_trade(self, tick: TradeTick) -> None:
+        iid = tick.instrument_id
+        me = self._me.get(iid, _MISSING)
+        if me is _MISSING:
+            me = self._me[iid] = self._matching(iid)
+        if me is not None:
+            me.process_trade_tick(tick)
+        self._emulator.on_trade_tick(tick)
+        if iid not in self.cache.quotes:
+            self._update_mark(iid, tick.price.raw)
+        self._de_process(tick)
+
+    def _on_deltas(self, deltas: list[OrderBookDelta]) -> None:
+        if not deltas:
+            return
+        client = self._venue_by_instrument.get(deltas[0].instrument_id)
+        if client is not None:
+            client.process_order_book_deltas(deltas)
+        dp = self._de_process
+        for d in deltas:
+            dp(d)
+
+    def _on_delta(self, delta: OrderBookDelta) -> None:
+        self._on_deltas([delta])
+
+
+_MISSING = object()
