@@ -81,7 +81,7 @@ _OPTIONAL: dict[str, tuple[str, str]] = {
 def _binance_available() -> bool:
     try:
         importlib.import_module(f"{__name__}.binance")
-    except ImportError:
+    except Exception:  # missing or broken module: the other formats must keep working
         return False
     return True
 
