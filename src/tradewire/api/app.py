@@ -1,79 +1,136 @@
-"""FastAPI application served by ``tradewire run``.
+"""FastAPI application served by ``tradewire run``: REST under ``/api``, WebSocket ``/ws``, ``/metrics``,
+the dashboard at ``/`` and, when the node has a webhook service, ``/webhook/*``.
 
-The app never touches engine objects directly: the engine thread publishes immutable snapshots
-(plain dicts) through a :class:`NodeView`, and the API returns the latest one. Commands from the API
-go back to the engine thread through the node's command queue.
+The app never touches engine objects: it reads the views the engine thread publishes, receives pushed
+updates through :class:`tradewire.api.hub.Hub`, and sends commands to the engine thread through
+``node.request`` (a queue the engine loop drains). Authentication: :mod:`tradewire.api.auth`.
+CORS is closed unless ``TRADEWIRE_API_CORS_ORIGINS`` (comma-separated origins) is set.
 """
 
 from __future__ import annotations
 
+import asyncio
+import html
+import os
+from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, HTTPException, WebSocket
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
-
-class NodeView(Protocol):
-    """What the API reads from a running node (all methods return JSON-friendly data)."""
-
-    def health(self) -> dict[str, Any]: ...
-
-    def positions(self) -> list[dict[str, Any]]: ...
-
-    def orders(self) -> list[dict[str, Any]]: ...
-
-    def fills(self) -> list[dict[str, Any]]: ...
-
-    def trading_stats(self) -> dict[str, Any]: ...
+from tradewire.api.auth import ApiAuth, bearer_from_header, make_dependency
+from tradewire.api.hub import Hub
+from tradewire.api.metrics import build_registry
+from tradewire.api.routes import build_router
 
 
-def create_app(node: NodeView) -> FastAPI:
+def dist_dir() -> Path:
+    """Where the built dashboard lives (``src/tradewire/api/static/dist``, written by ``npm run build``)."""
+    return Path(str(resources.files("tradewire.api").joinpath("static/dist")))
+
+
+class LoginRequest(BaseModel):
+    """Dashboard login: the password, or the API token."""
+
+    password: str = Field(min_length=1, max_length=512)
+
+
+def create_app(node: Any, auth: ApiAuth | None = None, max_queue: int = 1000) -> FastAPI:
     """Build the API app for ``node``.
 
-    Routes: ``GET /api/health``, ``/api/positions``, ``/api/orders`` (``?status=``, ``?instrument=``),
-    ``/api/fills``, ``/api/trading/stats``, and ``/`` (the status page).
+    Parameters
+    ----------
+    node : TradingNode
+        Provides ``view``, ``request``, ``add_listener`` and the read methods (see :mod:`tradewire.node.live`).
+    auth : ApiAuth | None
+        Default: :meth:`ApiAuth.from_env`.
+    max_queue : int
+        Per-WebSocket-client queue bound before a resync snapshot replaces the backlog.
     """
-    app = FastAPI(title="tradewire", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
+    auth = auth if auth is not None else ApiAuth.from_env()
+    hub = Hub(node, max_queue=max_queue)
+    registry, command_latency = build_registry(node, hub)
 
-    @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        """Node state, mode (paper/live, replay/real-time) and data position."""
-        return node.health()
-
-    @app.get("/api/positions")
-    def positions() -> list[dict[str, Any]]:
-        """Open positions with average price, marks and P&L (exact decimal strings)."""
-        return node.positions()
-
-    @app.get("/api/orders")
-    def orders(
-        status: str | None = Query(None, description="filter by order status, e.g. filled"),
-        instrument: str | None = Query(None, description="filter by instrument id, e.g. BTCUSDT.BINANCE"),
-    ) -> list[dict[str, Any]]:
-        """Orders, newest first."""
-        rows = node.orders()
-        if status is not None:
-            rows = [o for o in rows if o["status"] == status.lower()]
-        if instrument is not None:
-            rows = [o for o in rows if o["instrument_id"] == instrument]
-        return rows
-
-    @app.get("/api/fills")
-    def fills() -> list[dict[str, Any]]:
-        """Executions, newest first."""
-        return node.fills()
-
-    @app.get("/api/trading/stats")
-    def trading_stats() -> dict[str, Any]:
-        """P&L (total, realized, unrealized), fees, win rate, profit factor, exposure."""
-        return node.trading_stats()
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        hub.start(asyncio.get_running_loop())
         try:
-            return resources.files("tradewire.api").joinpath("static/index.html").read_text()
-        except FileNotFoundError:  # pragma: no cover - packaging error
-            raise HTTPException(500, "status page missing from the package") from None
+            yield
+        finally:
+            hub.stop()
+
+    app = FastAPI(title="tradewire", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json",
+                  lifespan=lifespan)  # fmt: skip
+    app.state.hub = hub
+    app.state.auth = auth
+    origins = [o.strip() for o in os.environ.get("TRADEWIRE_API_CORS_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+    require = make_dependency(auth)
+
+    @app.get("/api/auth", tags=["auth"])
+    def auth_status() -> dict[str, Any]:
+        """Whether a login is required, and which kind (``token`` or ``password``). Never needs auth."""
+        return {"required": auth.enabled, "method": auth.method}
+
+    @app.post("/api/login", tags=["auth"], responses={401: {"description": "wrong password or token"}})
+    def login(body: LoginRequest) -> dict[str, Any]:
+        """Exchange the password (or the API token) for a session bearer token."""
+        if not auth.enabled:
+            raise HTTPException(409, "no authentication configured: the API is open on loopback")
+        session = auth.login(body.password)
+        if session is None:
+            raise HTTPException(401, "wrong password or token", headers={"WWW-Authenticate": "Bearer"})
+        return {"token": session, "expires_in_s": auth.session_ttl_s}
+
+    app.include_router(build_router(node, command_latency), dependencies=[Depends(require)])
+
+    service = getattr(node, "webhook_service", None)
+    if service is not None:
+        from tradewire.api.webhook import build_webhook_router
+
+        app.include_router(build_webhook_router(service))
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require)])
+    def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        tok = bearer_from_header(websocket.headers.get("authorization")) or websocket.query_params.get("access_token")
+        if not auth.check(tok):
+            await websocket.send_denial_response(
+                JSONResponse({"detail": "authentication required"}, 401, headers={"WWW-Authenticate": "Bearer"})
+            )
+            return
+        await websocket.accept()
+        await hub.serve(websocket)
+
+    dist = dist_dir()
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        page = dist / "index.html"
+        if page.is_file():
+            return FileResponse(page, headers={"Cache-Control": "no-cache"})
+        mode = html.escape(str(node.health().get("mode_label", "PAPER / REPLAY")))
+        return HTMLResponse(
+            f"<!doctype html><title>tradewire: dashboard not built</title><h1>tradewire node running ({mode})</h1>"
+            "<p><b>The dashboard assets are not built</b>, so there is no dashboard to show. Build them with "
+            "<code>make run</code>, or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code> (needs npm), "
+            "then reload. The API is available: <a href='/api/docs'>/api/docs</a>.</p>",
+            status_code=503,
+        )
 
     return app

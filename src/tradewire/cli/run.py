@@ -1,4 +1,8 @@
-"""``tradewire run``: the paper-trading node with its API and status page."""
+"""``tradewire run``: the paper-trading node with its API and dashboard.
+
+Binds 127.0.0.1 by default. Another address is refused unless authentication is configured
+(``TRADEWIRE_API_TOKEN`` or ``TRADEWIRE_API_PASSWORD_HASH``, see :mod:`tradewire.api.auth`).
+"""
 
 from __future__ import annotations
 
@@ -26,17 +30,23 @@ def run(
         str | None, typer.Option("--db", help="Event store URL (default sqlite under ./tradewire-data/).")
     ] = None,
 ) -> None:
-    """Paper trading on replayed real market data, with the API and status page on http://HOST:PORT."""
+    """Paper trading on replayed real market data, with the API and dashboard on http://HOST:PORT."""
     import uvicorn
 
     from tradewire.api.app import create_app
+    from tradewire.api.auth import ApiAuth
     from tradewire.node.live import NodeConfig, TradingNode
 
     console = Console(stderr=True)
-    if host not in LOOPBACK:
+    try:
+        auth = ApiAuth.from_env()
+    except ValueError as exc:
+        console.print(f"[red]invalid API authentication settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if host not in LOOPBACK and not auth.enabled:
         console.print(
-            f"[red]refusing to bind {host}:[/red] the API has no authentication configured; "
-            "serve on 127.0.0.1 (the default) or put an authenticating reverse proxy in front."
+            f"[red]refusing to bind {host}:[/red] the API has no authentication configured; set "
+            "TRADEWIRE_API_TOKEN or TRADEWIRE_API_PASSWORD_HASH, or serve on 127.0.0.1 (the default)."
         )
         raise typer.Exit(2)
     if speed <= 0:
@@ -46,10 +56,11 @@ def run(
     node = TradingNode(NodeConfig(data=data, speed=speed, loops=loops, database_url=database_url))
     console.print(
         f"[bold yellow]PAPER / REPLAY[/bold yellow] {node.data_path.name}: {node.replay.counts} "
-        f"speed x{speed:g}; API and page on http://{host}:{port}"
+        f"speed x{speed:g}; API and dashboard on http://{host}:{port} "
+        f"({'login required: ' + str(auth.method) if auth.enabled else 'no login: open on loopback'})"
     )
     node.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(node), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(node, auth), host=host, port=port, log_level="warning"))
 
     def _sigterm(*_):
         server.should_exit = True

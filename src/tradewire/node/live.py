@@ -43,7 +43,7 @@ from tradewire.core.clock import LiveClock
 from tradewire.data.quality import DataQualityMonitor
 from tradewire.model.commands import CancelOrder, ModifyOrder, SubmitOrder
 from tradewire.model.data import BarType
-from tradewire.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from tradewire.model.enums import OrderSide, OrderType, TimeInForce
 from tradewire.model.events import OrderAccepted, OrderFilled, OrderSubmitted
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId, Venue
 from tradewire.model.instruments import Instrument, crypto_spot
@@ -221,6 +221,7 @@ class TradingNode:
         bus = self.kernel.bus
         self.quality = DataQualityMonitor(bus, self.clock, stale_after_ns=5_000_000_000)
         self.quality.attach()
+        self._quality_last: dict[str, int] = {}
         self._fills: deque[dict[str, Any]] = deque(maxlen=1000)
         self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._alerts: deque[dict[str, Any]] = deque(maxlen=500)
@@ -331,6 +332,7 @@ class TradingNode:
         last_snap = 0
         calls = self._calls
         current = 0
+        self._reset_quality()
         for due, obj in self.replay.play(start, speed, loops):
             while True:
                 if self._shutdown.is_set() or self.state != "running":
@@ -355,6 +357,7 @@ class TradingNode:
             if loop != current:
                 self.loops_done += 1
                 current = loop
+                self._reset_quality()
             self.loop_index = self.loops_done
             if due - last_snap >= snap_ns and time.time_ns() - last_snap >= snap_ns:
                 self._refresh_snapshot()
@@ -362,6 +365,13 @@ class TradingNode:
         self.loops_done += 1
         self._set_state("finished")
         self._refresh_snapshot()
+
+    def _reset_quality(self) -> None:
+        """A new replay pass starts again from the session's depth snapshot: its sequence numbers restart,
+        which is not a data fault, so the monitor starts afresh."""
+        self.quality.detach()
+        self.quality = DataQualityMonitor(self.kernel.bus, self.clock, stale_after_ns=5_000_000_000)
+        self.quality.attach()
 
     def _venue_enabled(self, obj: Any) -> bool:
         iid = obj[0].instrument_id if type(obj) is list else obj.instrument_id
@@ -483,6 +493,10 @@ class TradingNode:
 
     def _on_quality_event(self, event: Any) -> None:
         d = event.to_dict()
+        key = f"{d['instrument_id']}:{d['kind']}"
+        if d["ts_init"] - self._quality_last.get(key, -(10**18)) < 1_000_000_000:
+            return  # one alert per kind and instrument per second; the monitor keeps the counts
+        self._quality_last[key] = d["ts_init"]
         self._add_alert(_alert("data_quality", "warning", d["message"], d["ts_event"], instrument_id=d["instrument_id"],
                                kind=d["kind"]))  # fmt: skip
 
@@ -551,11 +565,18 @@ class TradingNode:
     def _positions_history(self) -> list[dict[str, Any]]:
         return [
             {
-                "position_id": str(t.position_id), "instrument_id": str(t.instrument_id),
-                "strategy_id": str(t.strategy_id), "side": str(t.side), "quantity": str(t.quantity),
-                "ts_opened": t.ts_entry_ns, "ts_closed": t.ts_exit_ns, "avg_px_open": _dec(t.avg_px_entry),
-                "avg_px_close": _dec(t.avg_px_exit), "realized_pnl": str(t.realized_pnl.as_decimal()),
-                "commissions": str(t.commissions.as_decimal()), "net_pnl": str(t.net_pnl.as_decimal()),
+                "position_id": str(t.position_id),
+                "instrument_id": str(t.instrument_id),
+                "strategy_id": str(t.strategy_id),
+                "side": str(t.side),
+                "quantity": str(t.quantity),
+                "ts_opened": t.ts_entry_ns,
+                "ts_closed": t.ts_exit_ns,
+                "avg_px_open": _dec(t.avg_px_entry),
+                "avg_px_close": _dec(t.avg_px_exit),
+                "realized_pnl": str(t.realized_pnl.as_decimal()),
+                "commissions": str(t.commissions.as_decimal()),
+                "net_pnl": str(t.net_pnl.as_decimal()),
             }  # fmt: skip
             for t in reversed(self.kernel.portfolio.closed_trades()[-500:])
         ]
@@ -610,13 +631,15 @@ class TradingNode:
             "mode": "paper",
             "data": "replay",
             "strategies": [{"id": str(s.id), "state": "running" if running else "stopped"} for s in k.strategies],
-            "connections": [
-                {"id": cid, "status": self._conn_status(cid)} for cid in self.connections
-            ],
+            "connections": [{"id": cid, "status": self._conn_status(cid)} for cid in self.connections],
             "counters": {
-                "events_processed": self.events_processed, "events_per_s": round(self._rate[2], 1),
-                "loop": self.loop_index, "loops_done": self.loops_done, "orders": len(k.cache.orders),
-                "fills": k.portfolio.fill_count, "bus_publishes": k.bus.pub_count,
+                "events_processed": self.events_processed,
+                "events_per_s": round(self._rate[2], 1),
+                "loop": self.loop_index,
+                "loops_done": self.loops_done,
+                "orders": len(k.cache.orders),
+                "fills": k.portfolio.fill_count,
+                "bus_publishes": k.bus.pub_count,
                 "pending_commands": self._calls.qsize(),
             },  # fmt: skip
             "started_ns": self.started_ns,
@@ -835,8 +858,8 @@ class TradingNode:
             book = k.cache.books.get(iid)
             ok = book is not None and book.best_bid_raw() is not None and not book.is_crossed()
             checks.append({"name": f"book {iid}", "ok": ok,
-                           "detail": "no book yet" if book is None else f"{book.bid_level_count()} bids / "
-                           f"{book.ask_level_count()} asks, crossed={book.is_crossed()}"})  # fmt: skip
+                           "detail": "no book yet" if book is None else f"{book.bid_level_count} bids / "
+                           f"{book.ask_level_count} asks, crossed={book.is_crossed()}"})  # fmt: skip
             last = max((x.ts_init for x in (k.cache.quotes.get(iid), k.cache.trades.get(iid)) if x is not None),
                        default=None)  # fmt: skip
             age = None if last is None else ts - last
@@ -894,10 +917,19 @@ class TradingNode:
     def instruments(self) -> list[dict[str, Any]]:
         """Instruments (immutable objects, safe to read from any thread)."""
         return [
-            {"instrument_id": str(i.id), "venue": str(i.id.venue), "asset_class": str(i.asset_class),
-             "instrument_class": str(i.instrument_class), "quote_currency": i.quote_currency.code,
-             "base_currency": None if i.base_currency is None else i.base_currency.code,
-             "price_precision": i.price_precision, "tick_size": str(i.tick_size), "size_precision": i.size_precision,
-             "lot_size": str(i.lot_size), "maker_fee": str(i.maker_fee), "taker_fee": str(i.taker_fee)}  # fmt: skip
+            {
+                "instrument_id": str(i.id),
+                "venue": str(i.id.venue),
+                "asset_class": str(i.asset_class),
+                "instrument_class": str(i.instrument_class),
+                "quote_currency": i.quote_currency.code,
+                "base_currency": None if i.base_currency is None else i.base_currency.code,
+                "price_precision": i.price_precision,
+                "tick_size": str(i.tick_size),
+                "size_precision": i.size_precision,
+                "lot_size": str(i.lot_size),
+                "maker_fee": str(i.maker_fee),
+                "taker_fee": str(i.taker_fee),
+            }  # fmt: skip
             for i in [self.instrument]
         ]

@@ -1,0 +1,233 @@
+"""WebSocket fan-out: engine pushes in, one bounded queue per client out.
+
+Protocol (JSON text frames). Client to server::
+
+    {"type": "subscribe", "topics": ["orders", "fills", "book:BTCUSDT.BINANCE"]}
+    {"type": "unsubscribe", "topics": ["fills"]}
+    {"type": "ping"}
+
+Server to client, every message carrying ``seq`` (1, 2, 3 ... per connection, no gaps)::
+
+    {"seq": 1, "type": "subscribed", "topics": [...]}
+    {"seq": 2, "type": "snapshot", "topic": "orders", "data": [...]}      # after each (re)subscribe
+    {"seq": 3, "type": "update", "topic": "orders", "data": {...}}
+    {"seq": 9, "type": "error", "message": "..."}
+
+Topics: ``orders``, ``fills``, ``positions``, ``account``, ``engine``, ``risk``, ``alerts``, ``connections``,
+``book:{instrument_id}``, ``bars:{instrument_id}``. ``update`` data: one order/fill/alert row or one bar;
+for the others the whole current state (see :mod:`tradewire.node.live`).
+
+Back-pressure: each client has a queue of at most ``max_queue`` messages. When an update does not fit,
+the queue is dropped and replaced by one ``snapshot`` per subscribed topic (``"resync": true``), so a
+slow client gets the current state instead of an unbounded backlog, and the server's memory stays
+bounded. The engine thread never waits on a client: it appends to an inbox and wakes the event loop
+(``loop.call_soon_threadsafe``) once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+BASE_TOPICS = ("orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections")
+PREFIX_TOPICS = ("book:", "bars:")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+class ClientConn:
+    """One WebSocket client: its topics, sequence counter and bounded outgoing queue."""
+
+    __slots__ = ("event", "hub", "id", "max_queue", "queue", "resyncs", "sent", "seq", "topics", "ws")
+
+    def __init__(self, hub: Hub, ws: WebSocket, cid: int, max_queue: int) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.id = cid
+        self.max_queue = max_queue
+        self.queue: deque[str] = deque()
+        self.event = asyncio.Event()
+        self.topics: set[str] = set()
+        self.seq = 0
+        self.sent = 0
+        self.resyncs = 0
+
+    def offer(self, body: str) -> None:
+        """Queue a message body (without ``seq``); resync with snapshots when the queue is full."""
+        if len(self.queue) >= self.max_queue:
+            self.queue.clear()
+            self.resyncs += 1
+            self.hub.snapshots_sent += len(self.topics)
+            for t in sorted(self.topics):
+                self.queue.append(self.hub.snapshot_body(t, resync=True))
+        else:
+            self.queue.append(body)
+        self.event.set()
+
+    async def sender(self) -> None:
+        """Send queued messages in order, numbering them."""
+        ws = self.ws
+        while True:
+            await self.event.wait()
+            self.event.clear()
+            q = self.queue
+            while q:
+                body = q.popleft()
+                self.seq += 1
+                await ws.send_text(f'{{"seq":{self.seq},{body[1:]}')
+                self.sent += 1
+                self.hub.messages_sent += 1
+
+
+class Hub:
+    """Fan-out of node pushes to WebSocket clients.
+
+    Parameters
+    ----------
+    node : object
+        Has ``add_listener(fn)``, ``remove_listener(fn)``, ``view(topic)`` and ``instruments()``.
+    max_queue : int
+        Per-client queue bound (messages).
+    """
+
+    def __init__(self, node: Any, max_queue: int = 1000) -> None:
+        self.node = node
+        self.max_queue = max_queue
+        self.clients: dict[int, ClientConn] = {}
+        self._subs: dict[str, set[ClientConn]] = {}
+        self._inbox: deque[tuple[str, Any]] = deque()
+        self._scheduled = False
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next_id = 0
+        self.messages_in = 0
+        self.messages_sent = 0
+        self.snapshots_sent = 0
+        self._instruments = {i["instrument_id"] for i in node.instruments()}
+
+    # -- engine side (any thread) -------------------------------------------------------------
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start receiving node pushes on ``loop``."""
+        self._loop = loop
+        self.node.add_listener(self.on_push)
+
+    def stop(self) -> None:
+        """Stop receiving pushes."""
+        self.node.remove_listener(self.on_push)
+        self._loop = None
+
+    def on_push(self, topic: str, update: Any) -> None:
+        """Node listener (engine thread): queue and wake the event loop once per batch."""
+        if topic not in self._subs:
+            return
+        self._inbox.append((topic, update))
+        with self._lock:
+            if self._scheduled or self._loop is None:
+                return
+            self._scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:  # loop closed during shutdown
+            pass
+
+    @property
+    def inbox_depth(self) -> int:
+        """Updates waiting for the event loop."""
+        return len(self._inbox)
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._scheduled = False
+        inbox = self._inbox
+        while inbox:
+            topic, update = inbox.popleft()
+            self.messages_in += 1
+            subs = self._subs.get(topic)
+            if not subs:
+                continue
+            body = _dumps({"type": "update", "topic": topic, "data": update})
+            for c in tuple(subs):
+                c.offer(body)
+
+    # -- client side (event loop) ---------------------------------------------------------------
+    def valid_topic(self, topic: str) -> bool:
+        """True for a base topic or ``book:``/``bars:`` of a known instrument."""
+        if topic in BASE_TOPICS:
+            return True
+        return topic.startswith(PREFIX_TOPICS) and topic.split(":", 1)[1] in self._instruments
+
+    def snapshot_body(self, topic: str, resync: bool = False) -> str:
+        """A ``snapshot`` message body for ``topic`` from the node's current view."""
+        msg: dict[str, Any] = {"type": "snapshot", "topic": topic, "data": self.node.view(topic)}
+        if resync:
+            msg["resync"] = True
+        return _dumps(msg)
+
+    def max_client_queue(self) -> int:
+        """Longest client queue now."""
+        return max((len(c.queue) for c in self.clients.values()), default=0)
+
+    def _subscribe(self, c: ClientConn, topics: list[str]) -> None:
+        bad = [t for t in topics if not self.valid_topic(t)]
+        if bad:
+            c.offer(_dumps({"type": "error", "message": f"unknown topics: {', '.join(map(str, bad))}"}))
+        good = [t for t in topics if t not in bad]
+        for t in good:
+            c.topics.add(t)
+            self._subs.setdefault(t, set()).add(c)
+        c.offer(_dumps({"type": "subscribed", "topics": sorted(c.topics)}))
+        for t in good:  # after registering: a later update is at worst a repeat of the snapshot's content
+            c.offer(self.snapshot_body(t))
+        self.snapshots_sent += len(good)
+
+    def _unsubscribe(self, c: ClientConn, topics: list[str]) -> None:
+        for t in topics:
+            c.topics.discard(t)
+            s = self._subs.get(t)
+            if s is not None:
+                s.discard(c)
+                if not s:
+                    del self._subs[t]
+
+    async def serve(self, ws: WebSocket) -> None:
+        """Run one accepted connection until it closes."""
+        self._next_id += 1
+        c = ClientConn(self, ws, self._next_id, self.max_queue)
+        self.clients[c.id] = c
+        sender = asyncio.create_task(c.sender())
+        try:
+            while True:
+                raw = await ws.receive_text()
+                try:
+                    msg = json.loads(raw)
+                    kind = msg.get("type")
+                    topics = msg.get("topics", [])
+                    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+                        raise ValueError("topics must be a list of strings")
+                except (ValueError, AttributeError) as exc:
+                    c.offer(_dumps({"type": "error", "message": f"bad message: {exc}"}))
+                    continue
+                if kind == "subscribe":
+                    self._subscribe(c, topics)
+                elif kind == "unsubscribe":
+                    self._unsubscribe(c, topics)
+                    c.offer(_dumps({"type": "subscribed", "topics": sorted(c.topics)}))
+                elif kind == "ping":
+                    c.offer(_dumps({"type": "pong"}))
+                else:
+                    c.offer(_dumps({"type": "error", "message": f"unknown message type {kind!r}"}))
+                if sender.done():
+                    break
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sender.cancel()
+            self._unsubscribe(c, list(c.topics))
+            self.clients.pop(c.id, None)
