@@ -323,3 +323,16 @@ def test_timestamp_edge_cases(tmp_path):
     bars = list(itertools.islice(iter_bars(p, price_precision=0, size_precision=0), 2))
     assert bars[0].ts_event == ns(2024, 1, 1, 0, 1) + 123456789
     assert bars[1].ts_event == ns(2024, 1, 1, 1, 2)  # -01:00 offset
+
+
+def test_lean_equity_times_on_a_dst_change_day_are_wall_clock(tmp_path):
+    import zipfile
+
+    # 3 Nov 2013: New York falls back from EDT (UTC-4) to EST (UTC-5) at 02:00 local.
+    p = tmp_path / "equity_usa_minute_spy_dst.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("20131103_spy_minute_trade.csv", "0,1700000,1700000,1700000,1700000,1\n"
+                                                     "10800000,1700000,1700000,1700000,1700000,1\n")  # fmt: skip
+    a, b = load_bars(p)
+    assert a.ts_event == ns(2013, 11, 3, 0, 1, tz=ET) == ns(2013, 11, 3, 4, 1)  # 00:01 EDT
+    assert b.ts_event == ns(2013, 11, 3, 3, 1, tz=ET) == ns(2013, 11, 3, 8, 1)  # 03:01 EST
