@@ -1,1 +1,13 @@
-"""tradewire.orderflow"""
+"""Order-flow analytics: book and trade metrics, footprint bars, signals, and the `OrderFlowEngine`.
+
+Modules: :mod:`.book_metrics` (spread, mid, weighted mid, imbalances, OFI, liquidity added/removed),
+:mod:`.trades` (aggressor classification, CVD, VWAP bands, volume profile), :mod:`.footprint`
+(footprint bars, diagonal and stacked imbalances), :mod:`.detectors` (large order, absorption,
+exhaustion, imbalance, iceberg), :mod:`.regime` (volatility/trend regime, rolling correlation),
+:mod:`.engine` (per-instrument state and the bus-driven engine), :mod:`.sessions` (recorded sessions).
+"""
+
+from tradewire.orderflow.engine import InstrumentOrderFlow, OrderFlowConfig, OrderFlowEngine
+from tradewire.orderflow.signals import OrderFlowSignal, SignalKind
+
+__all__ = ["InstrumentOrderFlow", "OrderFlowConfig", "OrderFlowEngine", "OrderFlowSignal", "SignalKind"]
