@@ -134,7 +134,7 @@ class OrderFactory:
                            post_only=post_only, reduce_only=reduce_only, tags=tags)  # fmt: skip
 
     @staticmethod
-    def _check_offset(offset: Decimal, offset_type: str) -> Decimal:
+    def _check_offset(offset: Decimal | str, offset_type: str) -> Decimal:
         if offset_type not in TRAILING_OFFSET_TYPES:
             raise ValueError(f"trailing_offset_type must be one of {TRAILING_OFFSET_TYPES}, was {offset_type!r}")
         if isinstance(offset, float):
@@ -154,7 +154,7 @@ class OrderFactory:
         ``trailing_offset`` is a price distance (``"price"``) or basis points of the market price
         (``"bps"``, 1 bp = 0.01 %). Without ``trigger_price`` the first market price seen sets it.
         """
-        off = self._check_offset(Decimal(trailing_offset), trailing_offset_type)
+        off = self._check_offset(trailing_offset, trailing_offset_type)
         return self._build(instrument_id, side, OrderType.TRAILING_STOP_MARKET, quantity, trigger_price=trigger_price,
                            trailing_offset=off, trailing_offset_type=trailing_offset_type,
                            time_in_force=time_in_force, expire_time_ns=expire_time_ns, reduce_only=reduce_only,
@@ -170,7 +170,9 @@ class OrderFactory:
 
         ``limit_offset`` is in the same unit as ``trailing_offset`` (price or bps).
         """
-        off = self._check_offset(Decimal(trailing_offset), trailing_offset_type)
+        off = self._check_offset(trailing_offset, trailing_offset_type)
+        if isinstance(limit_offset, float):
+            raise TypeError("limit offset must be a Decimal or str, not a binary float")
         loff = Decimal(limit_offset)
         if loff < 0:
             raise ValueError(f"limit_offset must be >= 0, was {loff}")
