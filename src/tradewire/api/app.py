@@ -63,16 +63,18 @@ def create_app(node: Any, auth: ApiAuth | None = None, max_queue: int = 1000) ->
         finally:
             hub.stop()
 
-    app = FastAPI(title="tradewire", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json",
-                  lifespan=lifespan)  # fmt: skip
+    app = FastAPI(
+        title="tradewire", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json", lifespan=lifespan
+    )
     app.state.hub = hub
     app.state.auth = auth
     origins = [o.strip() for o in os.environ.get("TRADEWIRE_API_CORS_ORIGINS", "").split(",") if o.strip()]
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["Authorization", "Content-Type"]
+        )
     require = make_dependency(auth)
 
     @app.get("/api/auth", tags=["auth"])

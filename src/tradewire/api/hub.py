@@ -27,6 +27,7 @@ bounded. The engine thread never waits on a client: it appends to an inbox and w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections import deque
@@ -132,10 +133,8 @@ class Hub:
             if self._scheduled or self._loop is None:
                 return
             self._scheduled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # loop closed during shutdown
             self._loop.call_soon_threadsafe(self._flush)
-        except RuntimeError:  # loop closed during shutdown
-            pass
 
     @property
     def inbox_depth(self) -> int:

@@ -31,13 +31,18 @@ class NodeCollector:
     def collect(self):
         eng = self.node.view("engine") or {}
         counters = eng.get("counters", {})
-        yield CounterMetricFamily("tradewire_engine_events", "Market data messages processed",
-                                  value=counters.get("events_processed", 0))  # fmt: skip
-        yield GaugeMetricFamily("tradewire_engine_events_per_second", "Market data messages per second",
-                                value=counters.get("events_per_s", 0))  # fmt: skip
+        yield CounterMetricFamily(
+            "tradewire_engine_events", "Market data messages processed", value=counters.get("events_processed", 0)
+        )
+        yield GaugeMetricFamily(
+            "tradewire_engine_events_per_second",
+            "Market data messages per second",
+            value=counters.get("events_per_s", 0),
+        )
         lat = self.node.view("ack_latency_ns") or []
-        g = GaugeMetricFamily("tradewire_order_ack_latency_seconds", "Order submitted to accepted (engine clock)",
-                              labels=["quantile"])  # fmt: skip
+        g = GaugeMetricFamily(
+            "tradewire_order_ack_latency_seconds", "Order submitted to accepted (engine clock)", labels=["quantile"]
+        )
         for q in (0.5, 0.99):
             if lat:
                 g.add_metric([str(q)], lat[max(0, math.ceil(q * len(lat)) - 1)] / 1e9)  # nearest rank
@@ -47,25 +52,37 @@ class NodeCollector:
         depth.add_metric(["hub_inbox"], self.hub.inbox_depth)
         depth.add_metric(["websocket_client_max"], self.hub.max_client_queue())
         yield depth
-        age = GaugeMetricFamily("tradewire_data_age_seconds", "Seconds since the last message per subscription",
-                                labels=["instrument_id", "data_type"])  # fmt: skip
+        age = GaugeMetricFamily(
+            "tradewire_data_age_seconds",
+            "Seconds since the last message per subscription",
+            labels=["instrument_id", "data_type"],
+        )
         dq = (self.node.view("data_quality") or {}).get("subscriptions", {})
         for row in dq.values():
             if row.get("age_ns") is not None:
                 age.add_metric([row["instrument_id"], row["data_type"]], row["age_ns"] / 1e9)
         yield age
-        yield GaugeMetricFamily("tradewire_websocket_clients", "Connected WebSocket clients",
-                                value=len(self.hub.clients))  # fmt: skip
-        yield CounterMetricFamily("tradewire_websocket_messages_sent", "WebSocket messages sent",
-                                  value=self.hub.messages_sent)  # fmt: skip
-        yield CounterMetricFamily("tradewire_websocket_snapshots_sent", "WebSocket snapshots sent (subscribe, resync)",
-                                  value=self.hub.snapshots_sent)  # fmt: skip
+        yield GaugeMetricFamily(
+            "tradewire_websocket_clients", "Connected WebSocket clients", value=len(self.hub.clients)
+        )
+        yield CounterMetricFamily(
+            "tradewire_websocket_messages_sent", "WebSocket messages sent", value=self.hub.messages_sent
+        )
+        yield CounterMetricFamily(
+            "tradewire_websocket_snapshots_sent",
+            "WebSocket snapshots sent (subscribe, resync)",
+            value=self.hub.snapshots_sent,
+        )
 
 
 def build_registry(node: Any, hub: Any) -> tuple[CollectorRegistry, Histogram]:
     """A registry with :class:`NodeCollector` and the command-latency histogram."""
     reg = CollectorRegistry(auto_describe=True)
     reg.register(NodeCollector(node, hub))
-    hist = Histogram("tradewire_command_latency_seconds", "API command round trip to the engine thread",
-                     registry=reg, buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))  # fmt: skip
+    hist = Histogram(
+        "tradewire_command_latency_seconds",
+        "API command round trip to the engine thread",
+        registry=reg,
+        buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+    )
     return reg, hist

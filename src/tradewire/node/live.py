@@ -272,8 +272,9 @@ class TradingNode:
         from tradewire.signals.service import WebhookService
 
         k = self.kernel
-        return WebhookService.from_settings(WebhookSettings(), self.clock, bus=k.bus, market=k.cache,
-                                            account=k.portfolio)  # fmt: skip
+        return WebhookService.from_settings(
+            WebhookSettings(), self.clock, bus=k.bus, market=k.cache, account=k.portfolio
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -497,13 +498,23 @@ class TradingNode:
         if d["ts_init"] - self._quality_last.get(key, -(10**18)) < 1_000_000_000:
             return  # one alert per kind and instrument per second; the monitor keeps the counts
         self._quality_last[key] = d["ts_init"]
-        self._add_alert(_alert("data_quality", "warning", d["message"], d["ts_event"], instrument_id=d["instrument_id"],
-                               kind=d["kind"]))  # fmt: skip
+        self._add_alert(
+            _alert(
+                "data_quality", "warning", d["message"], d["ts_event"], instrument_id=d["instrument_id"], kind=d["kind"]
+            )
+        )
 
     def _on_orderflow_event(self, event: Any) -> None:
         iid = getattr(event, "instrument_id", None)
-        self._add_alert(_alert("orderflow", "info", str(event), getattr(event, "ts_event", self.clock.timestamp_ns()),
-                               instrument_id=None if iid is None else str(iid)))  # fmt: skip
+        self._add_alert(
+            _alert(
+                "orderflow",
+                "info",
+                str(event),
+                getattr(event, "ts_event", self.clock.timestamp_ns()),
+                instrument_id=None if iid is None else str(iid),
+            )
+        )
 
     def _add_alert(self, row: dict[str, Any]) -> None:
         self._alerts.appendleft(row)
@@ -524,18 +535,33 @@ class TradingNode:
         pp, sp = book.price_precision, book.size_precision
 
         def side(rows: list[tuple[int, int]]) -> list[list[str]]:
-            return [[str(Decimal(p).scaleb(-9).quantize(Decimal(1).scaleb(-pp))),
-                     str(Decimal(s).scaleb(-9).quantize(Decimal(1).scaleb(-sp)))] for p, s in rows]  # fmt: skip
+            return [
+                [
+                    str(Decimal(p).scaleb(-9).quantize(Decimal(1).scaleb(-pp))),
+                    str(Decimal(s).scaleb(-9).quantize(Decimal(1).scaleb(-sp))),
+                ]
+                for p, s in rows
+            ]
 
         return {
-            "instrument_id": str(book.instrument_id), "ts_event": book.ts_event, "sequence": book.sequence,
-            "bids": side(book.bids_raw(levels)), "asks": side(book.asks_raw(levels)),
-        }  # fmt: skip
+            "instrument_id": str(book.instrument_id),
+            "ts_event": book.ts_event,
+            "sequence": book.sequence,
+            "bids": side(book.bids_raw(levels)),
+            "asks": side(book.asks_raw(levels)),
+        }
 
     def _on_bar(self, bar: Any) -> None:
         iid = str(bar.bar_type.instrument_id)
-        row = {"bar_type": str(bar.bar_type), "open": str(bar.open), "high": str(bar.high), "low": str(bar.low),
-               "close": str(bar.close), "volume": str(bar.volume), "ts_event": bar.ts_event}  # fmt: skip
+        row = {
+            "bar_type": str(bar.bar_type),
+            "open": str(bar.open),
+            "high": str(bar.high),
+            "low": str(bar.low),
+            "close": str(bar.close),
+            "volume": str(bar.volume),
+            "ts_event": bar.ts_event,
+        }
         dq = self._bars.setdefault(iid, deque(maxlen=1000))
         dq.append(row)
         self._emit(f"bars:{iid}", row, list(dq))
@@ -577,7 +603,7 @@ class TradingNode:
                 "realized_pnl": str(t.realized_pnl.as_decimal()),
                 "commissions": str(t.commissions.as_decimal()),
                 "net_pnl": str(t.net_pnl.as_decimal()),
-            }  # fmt: skip
+            }
             for t in reversed(self.kernel.portfolio.closed_trades()[-500:])
         ]
 
@@ -599,8 +625,10 @@ class TradingNode:
         gross_loss = -sum(t.net_pnl.raw for t in losses)
         exposure = sum((pf.exposure(i).raw for i in k.cache.instruments), 0)
         acct = next(iter(k.venues.values())).account_id
-        balances = {c: {"total": str(t.as_decimal()), "locked": str(lk.as_decimal()), "free": str(f.as_decimal())}
-                    for c, (t, lk, f) in pf.account(acct).balances().items()}  # fmt: skip
+        balances = {
+            c: {"total": str(t.as_decimal()), "locked": str(lk.as_decimal()), "free": str(f.as_decimal())}
+            for c, (t, lk, f) in pf.account(acct).balances().items()
+        }
         return {
             "currency": self.currency.code,
             "starting_equity": str(self._start_equity.as_decimal()),
@@ -641,7 +669,7 @@ class TradingNode:
                 "fills": k.portfolio.fill_count,
                 "bus_publishes": k.bus.pub_count,
                 "pending_commands": self._calls.qsize(),
-            },  # fmt: skip
+            },
             "started_ns": self.started_ns,
             "last_update_ns": self.last_update_ns,
         }
@@ -658,14 +686,26 @@ class TradingNode:
             cid = str(venue)
             acct = k.portfolio.account(client.account_id)
             st = self.connections[cid]
-            out.append({
-                "id": cid, "venue": cid, "kind": "paper", "mode": "paper", "data": "replay",
-                "status": self._conn_status(cid), "enabled": st["enabled"], "live_trading": False,
-                "live_available": False, "credentials_configured": False, "account_id": str(client.account_id),
-                "balance": {c: str(t.as_decimal()) for c, (t, _, _) in acct.balances().items()},
-                "open_positions": sum(1 for p in k.portfolio.positions(open_only=True) if p.instrument_id.venue == venue),
-                "last_test": st["last_test"],
-            })  # fmt: skip
+            out.append(
+                {
+                    "id": cid,
+                    "venue": cid,
+                    "kind": "paper",
+                    "mode": "paper",
+                    "data": "replay",
+                    "status": self._conn_status(cid),
+                    "enabled": st["enabled"],
+                    "live_trading": False,
+                    "live_available": False,
+                    "credentials_configured": False,
+                    "account_id": str(client.account_id),
+                    "balance": {c: str(t.as_decimal()) for c, (t, _, _) in acct.balances().items()},
+                    "open_positions": sum(
+                        1 for p in k.portfolio.positions(open_only=True) if p.instrument_id.venue == venue
+                    ),
+                    "last_test": st["last_test"],
+                }
+            )
         return out
 
     def _push_risk(self, force: bool = False) -> None:
@@ -700,8 +740,10 @@ class TradingNode:
         pub = self._pub
         pub["stats"] = stats
         pub["positions_history"] = self._positions_history()
-        pub["data_quality"] = {"subscriptions": self.quality.snapshot(),
-                               "events": [e.to_dict() for e in list(self.quality.events)[-100:]]}  # fmt: skip
+        pub["data_quality"] = {
+            "subscriptions": self.quality.snapshot(),
+            "events": [e.to_dict() for e in list(self.quality.events)[-100:]],
+        }
         pub["ack_latency_ns"] = sorted(self._ack_latency_ns)
         pub.setdefault("orders", [])
         pub.setdefault("fills", [])
@@ -746,9 +788,19 @@ class TradingNode:
             raise NodeCommandError(404, f"unknown order {client_order_id!r}")
         return order
 
-    def _cmd_submit_order(self, actor: str, instrument_id: str, side: str, order_type: str, quantity: str,
-                          price: str | None = None, trigger_price: str | None = None, time_in_force: str = "gtc",
-                          reduce_only: bool = False, post_only: bool = False) -> dict[str, Any]:  # fmt: skip
+    def _cmd_submit_order(
+        self,
+        actor: str,
+        instrument_id: str,
+        side: str,
+        order_type: str,
+        quantity: str,
+        price: str | None = None,
+        trigger_price: str | None = None,
+        time_in_force: str = "gtc",
+        reduce_only: bool = False,
+        post_only: bool = False,
+    ) -> dict[str, Any]:
         inst = self._instrument(instrument_id)
         if not self.connections[str(inst.id.venue)]["enabled"]:
             raise NodeCommandError(409, f"connection {inst.id.venue} is disabled")
@@ -760,19 +812,31 @@ class TradingNode:
         elif ot is OrderType.LIMIT:
             if price is None:
                 raise ValueError("a limit order needs price")
-            order = f.limit(inst.id, s, qty, inst.make_price(price), tif, post_only=post_only, reduce_only=reduce_only,
-                            tags="api")  # fmt: skip
+            order = f.limit(
+                inst.id, s, qty, inst.make_price(price), tif, post_only=post_only, reduce_only=reduce_only, tags="api"
+            )
         elif ot is OrderType.STOP_MARKET:
             if trigger_price is None:
                 raise ValueError("a stop_market order needs trigger_price")
-            order = f.stop_market(inst.id, s, qty, inst.make_price(trigger_price), tif, reduce_only=reduce_only,
-                                  tags="api")  # fmt: skip
+            order = f.stop_market(
+                inst.id, s, qty, inst.make_price(trigger_price), tif, reduce_only=reduce_only, tags="api"
+            )
         else:
             raise ValueError(f"order_type {order_type!r} is not accepted by the API (market, limit, stop_market)")
-        self._operator(actor, "submit_order", client_order_id=order.client_order_id, instrument_id=inst.id, side=s,
-                       order_type=ot, quantity=qty, price=price, trigger_price=trigger_price)  # fmt: skip
-        self.kernel.bus.send("RiskEngine.execute", SubmitOrder(MANUAL_STRATEGY, inst.id, self.clock.timestamp_ns(),
-                                                               order))  # fmt: skip
+        self._operator(
+            actor,
+            "submit_order",
+            client_order_id=order.client_order_id,
+            instrument_id=inst.id,
+            side=s,
+            order_type=ot,
+            quantity=qty,
+            price=price,
+            trigger_price=trigger_price,
+        )
+        self.kernel.bus.send(
+            "RiskEngine.execute", SubmitOrder(MANUAL_STRATEGY, inst.id, self.clock.timestamp_ns(), order)
+        )
         return order_row(order)
 
     def _cmd_cancel_order(self, actor: str, client_order_id: str) -> dict[str, Any]:
@@ -780,12 +844,20 @@ class TradingNode:
         if order.status.is_closed:
             raise NodeCommandError(409, f"order {client_order_id} is {order.status}: nothing to cancel")
         self._operator(actor, "cancel_order", client_order_id=client_order_id)
-        self.kernel.bus.send("RiskEngine.execute", CancelOrder(order.strategy_id, order.instrument_id,
-                                                               self.clock.timestamp_ns(), order.client_order_id))  # fmt: skip
+        self.kernel.bus.send(
+            "RiskEngine.execute",
+            CancelOrder(order.strategy_id, order.instrument_id, self.clock.timestamp_ns(), order.client_order_id),
+        )
         return order_row(order)
 
-    def _cmd_modify_order(self, actor: str, client_order_id: str, quantity: str | None = None,
-                          price: str | None = None, trigger_price: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def _cmd_modify_order(
+        self,
+        actor: str,
+        client_order_id: str,
+        quantity: str | None = None,
+        price: str | None = None,
+        trigger_price: str | None = None,
+    ) -> dict[str, Any]:
         order = self._order(client_order_id)
         if order.status.is_closed:
             raise NodeCommandError(409, f"order {client_order_id} is {order.status}: cannot modify")
@@ -795,11 +867,20 @@ class TradingNode:
         q = None if quantity is None else inst.make_qty(quantity)
         p = None if price is None else inst.make_price(price)
         tp = None if trigger_price is None else inst.make_price(trigger_price)
-        self._operator(actor, "modify_order", client_order_id=client_order_id, quantity=quantity, price=price,
-                       trigger_price=trigger_price)  # fmt: skip
-        self.kernel.bus.send("RiskEngine.execute", ModifyOrder(order.strategy_id, order.instrument_id,
-                                                               self.clock.timestamp_ns(), order.client_order_id, q, p,
-                                                               tp))  # fmt: skip
+        self._operator(
+            actor,
+            "modify_order",
+            client_order_id=client_order_id,
+            quantity=quantity,
+            price=price,
+            trigger_price=trigger_price,
+        )
+        self.kernel.bus.send(
+            "RiskEngine.execute",
+            ModifyOrder(
+                order.strategy_id, order.instrument_id, self.clock.timestamp_ns(), order.client_order_id, q, p, tp
+            ),
+        )
         return order_row(order)
 
     def _cmd_risk_kill(self, actor: str, reason: str = "kill switch") -> dict[str, Any]:
@@ -850,21 +931,38 @@ class TradingNode:
         ts = self.clock.timestamp_ns()
         checks = [{"name": "execution_client", "ok": venue in k.venues, "detail": "paper matching engine registered"}]
         acct = k.portfolio.account(k.venues[venue].account_id)
-        checks.append({"name": "account", "ok": bool(acct.balances()),
-                       "detail": ", ".join(f"{c} {t.as_decimal()}" for c, (t, _, _) in acct.balances().items())})  # fmt: skip
-        for iid, inst in k.cache.instruments.items():
+        checks.append(
+            {
+                "name": "account",
+                "ok": bool(acct.balances()),
+                "detail": ", ".join(f"{c} {t.as_decimal()}" for c, (t, _, _) in acct.balances().items()),
+            }
+        )
+        for iid in k.cache.instruments:
             if iid.venue != venue:
                 continue
             book = k.cache.books.get(iid)
             ok = book is not None and book.best_bid_raw() is not None and not book.is_crossed()
-            checks.append({"name": f"book {iid}", "ok": ok,
-                           "detail": "no book yet" if book is None else f"{book.bid_level_count} bids / "
-                           f"{book.ask_level_count} asks, crossed={book.is_crossed()}"})  # fmt: skip
-            last = max((x.ts_init for x in (k.cache.quotes.get(iid), k.cache.trades.get(iid)) if x is not None),
-                       default=None)  # fmt: skip
+            checks.append(
+                {
+                    "name": f"book {iid}",
+                    "ok": ok,
+                    "detail": "no book yet"
+                    if book is None
+                    else f"{book.bid_level_count} bids / {book.ask_level_count} asks, crossed={book.is_crossed()}",
+                }
+            )
+            last = max(
+                (x.ts_init for x in (k.cache.quotes.get(iid), k.cache.trades.get(iid)) if x is not None), default=None
+            )
             age = None if last is None else ts - last
-            checks.append({"name": f"data {iid}", "ok": age is not None and age < 5_000_000_000,
-                           "detail": "no data yet" if age is None else f"last message {age / 1e9:.3f} s ago"})  # fmt: skip
+            checks.append(
+                {
+                    "name": f"data {iid}",
+                    "ok": age is not None and age < 5_000_000_000,
+                    "detail": "no data yet" if age is None else f"last message {age / 1e9:.3f} s ago",
+                }
+            )
         result = {"ok": all(c["ok"] for c in checks), "ts": ts, "checks": checks}
         st["last_test"] = result
         self._operator(actor, "connection_test", connection_id=connection_id, ok=result["ok"])
@@ -882,8 +980,11 @@ class TradingNode:
             raise NodeCommandError(422, f"switching to live trading needs confirm={connection_id!r}")
         self._operator(actor, "connection_live", connection_id=connection_id, enabled=enabled)
         if enabled:
-            raise NodeCommandError(409, f"no live venue configured: connection {connection_id} is a paper venue on "
-                                        "replayed data and has no credentials; live trading stays off")  # fmt: skip
+            raise NodeCommandError(
+                409,
+                f"no live venue configured: connection {connection_id} is a paper venue on "
+                "replayed data and has no credentials; live trading stays off",
+            )
         return next(c for c in self._connections() if c["id"] == connection_id)
 
     def _cmd_book(self, actor: str, instrument_id: str, depth: int = 10) -> dict[str, Any]:
@@ -930,6 +1031,6 @@ class TradingNode:
                 "lot_size": str(i.lot_size),
                 "maker_fee": str(i.maker_fee),
                 "taker_fee": str(i.taker_fee),
-            }  # fmt: skip
+            }
             for i in [self.instrument]
         ]
