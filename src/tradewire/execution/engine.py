@@ -329,7 +329,13 @@ class ExecutionEngine:
 
     # -- events ----------------------------------------------------------------------------------
     def process(self, event: object) -> None:
-        """Apply one event from a venue or the risk engine (bus endpoint ``ExecutionEngine.process``)."""
+        """Apply one event from a venue or the risk engine (bus endpoint ``ExecutionEngine.process``).
+
+        Raises
+        ------
+        TypeError
+            If ``event`` is neither an order event nor an ``AccountState``.
+        """
         self.event_count += 1
         if type(event) is AccountState:
             if self.portfolio is not None:
@@ -337,7 +343,10 @@ class ExecutionEngine:
             else:
                 self.bus.publish(f"events.account.{event.account_id}", event)
             return
-        order = self.cache.orders.get(event.client_order_id)  # type: ignore[attr-defined]
+        coid = getattr(event, "client_order_id", None)
+        if coid is None:
+            raise TypeError(f"ExecutionEngine.process: not an order event or AccountState: {event!r}")
+        order = self.cache.orders.get(coid)
         if order is None:
             if type(event) is OrderDenied:  # denied by risk before it reached the OMS
                 self.bus.publish(self._topic(event.strategy_id), event)

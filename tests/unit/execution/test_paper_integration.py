@@ -81,3 +81,21 @@ def test_emulated_trailing_stop_released_to_paper_venue_as_market():
     assert released.status is OrderStatus.FILLED and released.avg_px == Price("101.50", 2).as_decimal()
     assert r.portfolio.net_position_raw(r.inst.id) == 0
     assert r.engine.illegal_event_count == 0
+
+
+def test_partial_entry_fills_resize_children_at_the_paper_venue():
+    r = PaperRig()
+    r.quote("100.50", "100.60")
+    entry, sl, tp = r.factory.bracket(r.inst.id, OrderSide.BUY, Quantity("1", 3), sl_trigger_price=Price("95.00", 2),
+                                      tp_price=Price("105.00", 2), entry_price=Price("100.00", 2))  # fmt: skip
+    r.engine.execute(SubmitOrderList(r.sid, r.inst.id, 0, entry.order_list_id, (entry, sl, tp)))
+    assert entry.status is OrderStatus.ACCEPTED and sl.status is OrderStatus.INITIALIZED
+    r.quote("99.90", "100.00", size="0.4")  # only 0.4 offered at the limit
+    assert entry.status is OrderStatus.PARTIALLY_FILLED
+    assert sl.quantity == tp.quantity == entry.filled_qty
+    assert sl.status is OrderStatus.ACCEPTED and tp.status is OrderStatus.ACCEPTED
+    r.quote("99.80", "99.90", size="10")
+    assert entry.status is OrderStatus.FILLED
+    assert sl.quantity == tp.quantity == Quantity("1", 3)
+    assert sl.status is OrderStatus.ACCEPTED and tp.status is OrderStatus.ACCEPTED
+    assert r.engine.illegal_event_count == 0

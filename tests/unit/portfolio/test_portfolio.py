@@ -196,3 +196,29 @@ def test_unknown_instrument_or_account_raise():
         pf.update_fill(fill(other, OrderSide.BUY, "1", "1.00"))
     with pytest.raises(ValueError, match="given twice"):
         CashAccount(AccountId("X-1"), [Money("1", USD), Money("2", USD)])
+
+
+def test_margin_account_order_lock_and_reported_account_state():
+    from tradewire.execution.reports import AccountState
+    from tradewire.model import OrderInitialized, OrderSubmitted
+    from tradewire.model.orders import Order
+
+    es = future("ESZ5", "CME", "0.25", "50", margin_init="0.05", margin_maint="0.04")
+    acct = MarginAccount(AccountId("CME-1"), [Money("100000", USD)])
+    pf, bus, _ = make(es, account=acct)
+    init = OrderInitialized(ClientOrderId("L-1"), SID, es.id, 1, 1, OrderSide.BUY, OrderType.LIMIT, Quantity(2, 0),
+                            price=Price("4000.00", 2))  # fmt: skip
+    o = Order.from_init(init)
+    pf.update_order(o)
+    assert pf.balance_locked(USD).raw == 0  # not yet working
+    o.apply(OrderSubmitted(o.client_order_id, SID, es.id, 2, 2))
+    pf.update_order(o)
+    assert pf.balance_locked(USD) == Money("20000", USD)  # 5 % of 2 x 4000 x 50, no taker fee set
+    got = []
+    bus.subscribe("events.account.*", got.append)
+    state = AccountState(acct.id, {"USD": (Money("90000", USD), Money("0", USD), Money("90000", USD))}, 5, 5)
+    pf.update_account(state)
+    assert pf.balance_total(USD) == Money("90000", USD) and got == [state]
+    own = pf.account_state(acct.id)
+    assert own.balances["USD"] == (Money("90000", USD), Money("20000", USD), Money("70000", USD))
+    assert own.reported is False
