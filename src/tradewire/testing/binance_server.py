@@ -34,6 +34,7 @@ before the answer: the client sees a network error for an order the exchange did
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import hashlib
 import hmac
@@ -117,13 +118,15 @@ class _Order:
         }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4)
 def load_recording(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read a Binance raw combined-stream capture: the REST depth snapshot and the stream messages after it.
 
     Returns
     -------
     (snapshot, messages)
-        ``snapshot`` is the ``{"lastUpdateId", "bids", "asks"}`` answer; ``messages`` the combined-stream
+        (cached per path; callers must not mutate them) ``snapshot`` is the ``{"lastUpdateId", "bids", "asks"}``
+        answer; ``messages`` the combined-stream
         ``{"stream", "data"}`` objects in file order, minus depth diffs the snapshot already covers
         (``u <= lastUpdateId``, the Binance spot rule).
 
