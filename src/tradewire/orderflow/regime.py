@@ -14,7 +14,9 @@ Regime (:class:`RegimeIndicator`):
   ``ER = |P_t - P_{t-n}| / sum |P_i - P_{i-1}|`` over the last ``short`` slots; ``up``/``down`` when
   ``ER >= trend_er`` (0.3) with the sign of the move, else ``range``.
 
-Nothing is reported until ``long`` returns are known (``warmup``).
+Nothing is reported until ``long`` returns are known (warm-up). A new regime is reported only once it
+has held for ``confirm`` consecutive grid steps (default 5), so a figure hovering at a bound does not
+flip the regime every second.
 """
 
 from __future__ import annotations
@@ -71,9 +73,22 @@ class RegimeIndicator:
         Volatility-ratio bounds.
     trend_er : float
         Efficiency-ratio threshold for a trend.
+    confirm : int
+        Grid steps a new regime must hold before it is reported.
     """
 
-    __slots__ = ("_grid", "_state", "high_ratio", "long", "low_ratio", "short", "trend_er")
+    __slots__ = (
+        "_cand",
+        "_cand_n",
+        "_grid",
+        "_state",
+        "confirm",
+        "high_ratio",
+        "long",
+        "low_ratio",
+        "short",
+        "trend_er",
+    )
 
     def __init__(
         self,
@@ -83,6 +98,7 @@ class RegimeIndicator:
         high_ratio: float = 1.5,
         low_ratio: float = 0.67,
         trend_er: float = 0.3,
+        confirm: int = 5,
     ) -> None:
         if not 2 <= short < long:
             raise ValueError(f"need 2 <= short < long, got {short}, {long}")
@@ -91,7 +107,12 @@ class RegimeIndicator:
         self.short, self.long = short, long
         self.high_ratio, self.low_ratio, self.trend_er = high_ratio, low_ratio, trend_er
         self._grid = _Grid(interval_ns, long + 1)
+        if confirm < 1:
+            raise ValueError(f"confirm must be >= 1, got {confirm}")
+        self.confirm = confirm
         self._state: dict[str, Any] | None = None
+        self._cand: tuple[str, str] | None = None
+        self._cand_n = 0
 
     def update(self, ts: int, price: float) -> dict[str, Any] | None:
         """Feed a price at ``ts``; returns the new regime when it changed (else None)."""
@@ -103,9 +124,19 @@ class RegimeIndicator:
         st = self.compute()
         if st is None:
             return None
+        key = (st["volatility"], st["trend"])
         prev = self._state
-        self._state = st
-        if prev is None or prev["volatility"] != st["volatility"] or prev["trend"] != st["trend"]:
+        if prev is not None and (prev["volatility"], prev["trend"]) == key:
+            self._state = st  # same regime: refresh the figures
+            self._cand, self._cand_n = None, 0
+            return None
+        if key == self._cand:
+            self._cand_n += closed
+        else:
+            self._cand, self._cand_n = key, closed
+        if self._cand_n >= self.confirm:
+            self._state = st
+            self._cand, self._cand_n = None, 0
             return st
         return None
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from tradewire.strategy.examples.orderflow_imbalance import OrderFlowImbalance
 from tradewire.strategy.examples.sma_cross import SmaCross
 
-STRATEGIES: dict[str, type] = {"sma_cross": SmaCross}
+STRATEGIES: dict[str, type] = {"sma_cross": SmaCross, "orderflow_imbalance": OrderFlowImbalance}
 
-__all__ = ["STRATEGIES", "SmaCross"]
+__all__ = ["STRATEGIES", "OrderFlowImbalance", "SmaCross"]
