@@ -162,7 +162,8 @@ class ExecutionEngine:
             self.illegal_event_count += 1
             _log.warning("dropped %s for %s: %s", type(event).__name__, order.client_order_id, e)
             return False
-        self.bus.publish(self._topic(order.strategy_id), event)
+        topic = self._topics.get(order.strategy_id)
+        self.bus.publish(topic if topic is not None else self._topic(order.strategy_id), event)
         return True
 
     def _local(self, order: Order, cls: type[OrderEvent], **kw: Any) -> bool:

@@ -86,6 +86,7 @@ class Portfolio:
         self._round_trips: dict[PositionId, tuple[RoundTrip, int]] = {}  # rt, realized (1e27) at open
         self._closed: list[ClosedTrade] = []
         self._pos_topics: dict[StrategyId, str] = {}
+        self._acct_topics: dict[AccountId, str] = {}
         self.fill_count = 0
 
     # -- accounts -------------------------------------------------------------------------------
@@ -223,7 +224,9 @@ class Portfolio:
                 pid, iid, fill.strategy_id, pos.side, pos.signed_qty, pos.avg_px_open, pos.realized_pnl,
                 Money.from_raw(pos.unrealized_pnl_raw(mark), pos.currency), fill.ts_event, ts,
             ))  # fmt: skip
-        atopic = f"events.account.{acct.id}"
+        atopic = self._acct_topics.get(acct.id)
+        if atopic is None:
+            atopic = self._acct_topics[acct.id] = f"events.account.{acct.id}"
         if self.bus.has_subscribers(atopic):
             self.bus.publish(atopic, self.account_state(acct.id))
 
