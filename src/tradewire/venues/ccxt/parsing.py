@@ -33,7 +33,7 @@ from tradewire.model.enums import (
 )
 from tradewire.model.identifiers import AccountId, InstrumentId
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import FIXED_PRECISION, FIXED_SCALAR, Currency, Money, Price, Quantity, parse_raw
+from tradewire.model.objects import FIXED_PRECISION, Currency, Money, Price, Quantity, parse_raw
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -231,26 +231,39 @@ def market_to_instrument(market: dict[str, Any], venue: str, precision_mode: int
 
 # ---------------------------------------------------------------------------------------------- numbers
 def price(value: Any, precision: int) -> Price:
-    """A Price from venue text (or ccxt float) at ``precision`` decimals; raises ValueError if finer."""
+    """An exact Price from venue text (or ccxt float); ``precision`` widens if the value has more decimals."""
     d = to_decimal(value)
     if d is None:
         raise ValueError("missing price")
-    return Price.from_raw(_raw(d, precision, "price"), precision)
+    raw, prec = _raw(d, precision)
+    return Price.from_raw(raw, prec)
 
 
 def quantity(value: Any, precision: int) -> Quantity:
-    """A Quantity from venue text (or ccxt float) at ``precision`` decimals; raises ValueError if finer."""
+    """An exact Quantity from venue text (or ccxt float); ``precision`` widens if the value has more decimals.
+
+    Venue book levels can carry more decimals than the lot size (Binance BTCUSDT aggregates such as
+    ``25.42618900`` with a 0.00001 step): the value is kept exactly, never rounded.
+
+    Raises
+    ------
+    ValueError
+        If the value is negative or has more than 9 decimals.
+    """
     d = to_decimal(value)
     if d is None:
         raise ValueError("missing quantity")
-    return Quantity.from_raw(_raw(d, precision, "quantity"), precision)
+    if d < 0:
+        raise ValueError(f"negative quantity {value!r}")
+    raw, prec = _raw(d, precision)
+    return Quantity.from_raw(raw, prec)
 
 
-def _raw(d: Decimal, precision: int, what: str) -> int:
-    raw = parse_raw(d.normalize()) if d else 0
-    if raw % (FIXED_SCALAR // 10**precision):
-        raise ValueError(f"{what} {d} has more than {precision} decimals")
-    return raw
+def _raw(d: Decimal, precision: int) -> tuple[int, int]:
+    if not d:
+        return 0, precision
+    n = d.normalize()
+    return parse_raw(n), max(precision, min(decimals_of(n), FIXED_PRECISION))
 
 
 def money(value: Any, currency: str) -> Money:
