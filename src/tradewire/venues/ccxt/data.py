@@ -257,9 +257,9 @@ class CcxtDataClient(DataClient):
             await asyncio.sleep(0.005)
         if watch.done() and watch.exception() is not None:
             return  # the socket broke again: the caller's loop backs off
+        market_id = self.ex.market(sym)["id"]
         for _ in range(5):
-            market_id = self.ex.market(sym)["id"]
-            raw = await retry_async(lambda: self._rest_depth(market_id), self.retry.__class__(max_attempts=5),
+            raw = await retry_async(lambda: self._rest_depth(market_id), RetryPolicy(max_attempts=5),
                                     what=f"{self.venue} depth snapshot")  # fmt: skip
             last_id = int(raw["lastUpdateId"])
             ts = self._ts()
@@ -362,7 +362,7 @@ class CcxtDataClient(DataClient):
         since: int | None = None
         seen: set[str] = set()
         while True:  # REST polling fallback
-            trades = await retry_async(lambda: self.ex.fetch_trades(sym, since), self.retry)
+            trades = await retry_async(lambda s=since: self.ex.fetch_trades(sym, s), self.retry)
             for t in trades:
                 if str(t["id"]) not in seen:
                     seen.add(str(t["id"]))
@@ -381,7 +381,8 @@ class CcxtDataClient(DataClient):
             info = tk.get("info") or {}
             ts = self._ts()
             te = int(tk.get("timestamp") or first(info, "E", "T") or 0) * _MS or ts  # spot bookTicker has no time
-            return QuoteTick(inst.id, price(first(info, "b") or tk["bid"], pp), price(first(info, "a") or tk["ask"], pp),
+            return QuoteTick(inst.id, price(first(info, "b") or tk["bid"], pp),
+                             price(first(info, "a") or tk["ask"], pp),
                              quantity(first(info, "B") or tk.get("bidVolume") or 0, sp),
                              quantity(first(info, "A") or tk.get("askVolume") or 0, sp), te, ts)  # fmt: skip
 
