@@ -101,7 +101,7 @@ function onBars(bars: Row[] | Row, snapshot: boolean): void {
 }
 function addFillMarkers(fills: Row[]): void {
   for (const f of fills) {
-    fillMarkers.push({ time: Math.floor(f.ts_event / 1e9) as UTCTimestamp, position: f.side === "buy" ? "belowBar" : "aboveBar", color: f.side === "buy" ? "#26a69a" : "#ef5350", shape: f.side === "buy" ? "arrowUp" : "arrowDown", text: `${f.side} ${f.quantity} @ ${f.price}` });
+    fillMarkers.push({ time: Math.floor(f.ts_event / 1e9) as UTCTimestamp, position: f.side === "buy" ? "belowBar" : "aboveBar", color: f.side === "buy" ? "#26a69a" : "#ef5350", shape: f.side === "buy" ? "arrowUp" : "arrowDown", text: f.side === "buy" ? "B" : "S" });
   }
   fillMarkers.sort((a, b) => (a.time as number) - (b.time as number));
   markers?.setMarkers(fillMarkers.slice(-200));
@@ -148,7 +148,7 @@ function renderOrders(): void {
   table("orders-history", history.map((o) => `<tr><td>${esc(o.client_order_id)}</td><td>${esc(o.side)}</td><td>${esc(o.order_type)}</td><td>${esc(o.quantity)}</td><td>${esc(o.avg_px)}</td><td>${esc(o.status)}</td><td>${esc(o.reason)}</td></tr>`), "orders-history-empty");
 }
 function fillRow(f: Row): string {
-  return `<tr data-trade-id="${esc(f.trade_id)}" data-ts-event="${esc(f.ts_event)}"><td>${utc(f.ts_event)}</td><td>${esc(f.client_order_id)}</td><td>${esc(f.side)}</td><td>${esc(f.quantity)}</td><td>${esc(f.price)}</td><td>${esc(f.commission)} ${esc(f.commission_currency)}</td><td>${esc(f.liquidity_side)}</td></tr>`;
+  return `<tr data-trade-id="${esc(f.trade_id)}" data-ts-event="${esc(f.ts_event)}" data-ts-published="${esc(f.ts_published)}"><td>${utc(f.ts_event)}</td><td>${esc(f.client_order_id)}</td><td>${esc(f.side)}</td><td>${esc(f.quantity)}</td><td>${esc(f.price)}</td><td>${esc(f.commission)} ${esc(f.commission_currency)}</td><td>${esc(f.liquidity_side)}</td></tr>`;
 }
 function onFills(data: Row[] | Row, snapshot: boolean): void {
   const body = $("fills").querySelector("tbody")!;

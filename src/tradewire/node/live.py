@@ -44,7 +44,7 @@ from tradewire.data.quality import DataQualityMonitor
 from tradewire.model.commands import CancelOrder, ModifyOrder, SubmitOrder
 from tradewire.model.data import BarType
 from tradewire.model.enums import OrderSide, OrderType, TimeInForce
-from tradewire.model.events import OrderAccepted, OrderFilled, OrderSubmitted
+from tradewire.model.events import OrderAccepted, OrderDenied, OrderFilled, OrderSubmitted
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId, Venue
 from tradewire.model.instruments import Instrument, crypto_spot
 from tradewire.model.objects import Currency, Money
@@ -229,6 +229,7 @@ class TradingNode:
         self._equity_curve: deque[tuple[int, str]] = deque(maxlen=3600)
         self._ack_latency_ns: deque[int] = deque(maxlen=2000)
         self._submitted_ts: dict[str, int] = {}
+        self._unrouted: dict[str, Any] = {}  # API orders being sent, for a denial before the OMS
         self._book_last_push: dict[str, int] = {}
         bus.subscribe("events.order.*", self._on_order_event)
         bus.subscribe("events.position.*", self._on_position_event)
@@ -469,6 +470,10 @@ class TradingNode:
             if ts is not None:
                 self._ack_latency_ns.append(event.ts_event - ts)
         order = self.kernel.cache.orders.get(event.client_order_id)
+        if order is None and t is OrderDenied:  # denied by risk before it reached the OMS
+            order = self._unrouted.get(coid)
+            if order is not None:
+                order.apply(event)
         if order is not None:
             row = order_row(order)
             self._orders[coid] = row
@@ -479,6 +484,7 @@ class TradingNode:
         if t is OrderFilled:
             self._submitted_ts.pop(coid, None)
             fr = fill_row(event)
+            fr["ts_published"] = time.time_ns()  # wall clock when the engine handed the fill to the API
             self._fills.appendleft(fr)
             self._emit("fills", fr, list(self._fills))
 
@@ -834,10 +840,15 @@ class TradingNode:
             price=price,
             trigger_price=trigger_price,
         )
-        self.kernel.bus.send(
-            "RiskEngine.execute", SubmitOrder(MANUAL_STRATEGY, inst.id, self.clock.timestamp_ns(), order)
-        )
-        return order_row(order)
+        coid = str(order.client_order_id)
+        self._unrouted[coid] = order
+        try:
+            self.kernel.bus.send(
+                "RiskEngine.execute", SubmitOrder(MANUAL_STRATEGY, inst.id, self.clock.timestamp_ns(), order)
+            )
+        finally:
+            self._unrouted.pop(coid, None)
+        return order_row(self.kernel.cache.orders.get(order.client_order_id, order))
 
     def _cmd_cancel_order(self, actor: str, client_order_id: str) -> dict[str, Any]:
         order = self._order(client_order_id)
