@@ -34,7 +34,7 @@ def local_config(port: int, **kw) -> ConnectionConfig:
 
 @pytest.fixture
 def server():
-    srv = BinanceServer(KEY, SECRET)
+    srv = BinanceServer(KEY, SECRET, balances={"USDT": "1000000", "BTC": "10"})
     srv.start()
     yield srv
     srv.stop()
@@ -76,3 +76,16 @@ class ExecHarness:
 
     def of(self, kind: str, coid=None) -> list:
         return [e for e in self.events if type(e).__name__ == kind and (coid is None or e.client_order_id == coid)]
+
+
+@pytest.fixture
+def h(conn):
+    """A connected execution harness with an order factory (strategy ``s-1``)."""
+    from tradewire.execution.factory import OrderFactory
+    from tradewire.model.identifiers import StrategyId
+
+    harness = ExecHarness(conn)
+    harness.client.connect()
+    harness.factory = OrderFactory(StrategyId("s-1"), harness.clock)
+    yield harness
+    harness.client.disconnect()
