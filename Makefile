@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench system-deps venv clean
+.PHONY: run test lint bench system-deps venv web clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# Dashboard (web/, TypeScript + Vite) built into the package's static/dist; needs node + npm.
+WEB_DIST := src/tradewire/api/static/dist/index.html
+WEB_SRC := $(wildcard web/src/*) web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+$(WEB_DIST): web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+web: $(WEB_DIST)
+
 # Debian packages the tests use: chromium (browser tests) and postgresql (persistence suite).
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
@@ -27,14 +36,14 @@ system-deps:
 	  if [ -n "$$need" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
 	else echo "system-deps: not root or no apt-get; install chromium and postgresql yourself"; fi
 
-run: $(STAMP)
+run: $(STAMP) web
 	$(BIN)/tradewire run --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps web
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -42,4 +51,4 @@ bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) tradewire-data
+	rm -rf $(VENV) tradewire-data web/node_modules src/tradewire/api/static/dist

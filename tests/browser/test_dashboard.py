@@ -73,7 +73,7 @@ def test_dashboard_live_updates_latency_and_kill_switch(browser, node):
         if i == 0:  # an open position shows with its mark and unrealized P&L
             _wait(lambda: page.locator("#positions tbody tr").count() >= 1, 5, "a position row")
             upnl0 = page.locator("#positions tbody tr .upnl").first.inner_text()
-            _wait(lambda: page.locator("#positions tbody tr .upnl").first.inner_text() != upnl0, 10, "a new mark")
+            _wait(lambda u=upnl0: page.locator("#positions tbody tr .upnl").first.inner_text() != u, 10, "a new mark")
     api_fills = node.get("/api/fills").json()
     seen = _wait(
         lambda: [s for s in page.evaluate("window.__fillSeen") if s["ts_event"] / 1e6 > t_ready_ms],
