@@ -145,7 +145,7 @@ class BookFlow:
     interval_ns : int
         Length of a liquidity interval (default 1 s).
     keep : int
-        Completed liquidity intervals kept in :attr:`intervals`.
+        Completed liquidity intervals kept in :attr:`intervals` (:attr:`closed_intervals` counts all).
     """
 
     __slots__ = (
@@ -156,6 +156,7 @@ class BookFlow:
         "_prev",
         "asks",
         "bids",
+        "closed_intervals",
         "decay_bps",
         "depth",
         "interval_ns",
@@ -180,6 +181,7 @@ class BookFlow:
         self._ofi = 0
         self._prev: tuple[int, int, int, int] | None = None  # (bid, bid size, ask, ask size)
         self.intervals: deque[LiquidityInterval] = deque(maxlen=keep)
+        self.closed_intervals = 0
         self.top: TopOfBook | None = None
         # Called as hook(side, price_raw, old_raw, new_raw, ts) for levels the hook's owner watches
         # (a dict keyed by (side, price_raw)); set by the engine for iceberg detection.
@@ -208,6 +210,7 @@ class BookFlow:
         traded = sum(c[2] for c in bids.values()) + sum(c[2] for c in asks.values())
         iv = LiquidityInterval(start, start + self.interval_ns, bids, asks, added, removed, traded, self._ofi)
         self.intervals.append(iv)
+        self.closed_intervals += 1
         self._cur_bids = {}
         self._cur_asks = {}
         self._ofi = 0
