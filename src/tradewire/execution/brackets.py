@@ -12,8 +12,15 @@ Semantics (links live in ``OrderInitialized``: ``parent_order_id``, ``linked_ord
   order's leaves); an order closing unfilled (canceled, expired, rejected) cancels its linked orders.
 * **OUO** (one-updates-other): like OCO for fills, but closing unfilled leaves the others alone.
 
+Both rules together give every contingent order a *desired quantity* (:meth:`ContingencyManager.desired_raw`):
+its OTO parent's filled quantity (else its own), reduced by each partly filled OCO/OUO sibling to
+``own filled + sibling's remaining``. So after a partial take-profit the stop-loss covers exactly
+what is left of the position, also while the entry is still filling.
+
 Cancels and resizes of orders at a venue go through the engine (``OrderPendingCancel`` /
-``OrderPendingUpdate`` then the client); held or emulated orders change locally.
+``OrderPendingUpdate`` then the client); held or emulated orders change locally. A resize that
+cannot be sent because another modify is in flight is retried when that one is acknowledged
+(``OrderUpdated``); a rejected resize is not retried.
 """
 
 from __future__ import annotations
@@ -84,23 +91,65 @@ class ContingencyManager:
         return True
 
     # -- reactions --------------------------------------------------------------------------------
+    def _base_raw(self, order: Order) -> int:
+        """Quantity ``order`` should have before OCO reductions: its OTO parent's filled quantity, else its own."""
+        pid = order.parent_order_id
+        if pid is not None:
+            parent = self.engine.cache.orders.get(pid)
+            if parent is not None and parent.contingency_type is _OTO and parent.filled_qty.raw:
+                return parent.filled_qty.raw
+        return order.quantity.raw
+
+    def desired_raw(self, order: Order) -> int:
+        """Quantity raw ``order`` should have now.
+
+        Its base (the OTO parent's filled quantity, else its own quantity), reduced for every open
+        OCO/OUO sibling that has partly filled to ``own filled + sibling's remaining``.
+        """
+        want = self._base_raw(order)
+        if order.contingency_type in _UPDATES:
+            cache = self.engine.cache.orders
+            for sid in order.linked_order_ids:
+                sib = cache.get(sid)
+                if sib is not None and not sib.is_closed and sib.filled_qty.raw:
+                    want = min(want, order.filled_qty.raw + self._base_raw(sib) - sib.filled_qty.raw)
+        return want
+
+    def _resize(self, order: Order) -> None:
+        want = self.desired_raw(order)
+        if want == order.quantity.raw:
+            return
+        if want <= order.filled_qty.raw:
+            self.engine.cancel(order, reason="contingent order has nothing left")
+        else:
+            self.engine.modify(order, quantity=Quantity.from_raw(want, order.quantity.precision))
+
+    def resync(self, order: Order) -> None:
+        """After a venue acknowledged a modify: resize again if fills meanwhile changed the target."""
+        if not order.is_closed and order.status is not OrderStatus.PENDING_UPDATE:
+            want = self.desired_raw(order)
+            if want != order.quantity.raw and want > order.filled_qty.raw:
+                self._resize(order)
+
+    # -- reactions --------------------------------------------------------------------------------
     def on_fill(self, order: Order) -> None:
         """React to a (partial) fill of ``order`` according to its contingency type."""
         cache = self.engine.cache.orders
         ct = order.contingency_type
         if ct is _OTO:
-            target = order.filled_qty
             for cid in order.linked_order_ids:
                 child = cache.get(cid)
                 if child is None or child.is_closed or child.parent_order_id != order.client_order_id:
                     continue
                 if cid in self._held:
                     del self._held[cid]
-                    if child.quantity.raw != target.raw:
-                        self.engine._local(child, OrderUpdated, quantity=target)
+                    want = self.desired_raw(child)
+                    if child.quantity.raw != want:
+                        qty = Quantity.from_raw(want, child.quantity.precision)
+                        self.engine._local(child, OrderUpdated, quantity=qty)
                     self.engine.release(child)
-                elif child.quantity.raw != target.raw:
-                    self.engine.modify(child, quantity=target)
+                else:
+                    self._resize(child)
         elif ct in _UPDATES:
             done = order.status is OrderStatus.FILLED
             for sid in order.linked_order_ids:
@@ -109,12 +158,8 @@ class ContingencyManager:
                     continue
                 if done:
                     self.engine.cancel(sib, reason=f"{ct.value.upper()}: {order.client_order_id} filled")
-                    continue
-                target = sib.filled_qty.raw + order.leaves_qty.raw
-                if target <= sib.filled_qty.raw:
-                    self.engine.cancel(sib, reason=f"{ct.value.upper()}: nothing left after {order.client_order_id}")
-                elif target != sib.quantity.raw:
-                    self.engine.modify(sib, quantity=Quantity.from_raw(target, sib.quantity.precision))
+                else:
+                    self._resize(sib)
 
     def on_closed(self, order: Order) -> None:
         """React to ``order`` closing without a fill event (canceled, expired, rejected, denied)."""

@@ -113,8 +113,8 @@ class ExecutionEngine:
 
     Attributes
     ----------
-    illegal_event_count, duplicate_count, unknown_event_count, unsupported_count : int
-        Counters of dropped events/commands (see the module docstring).
+    illegal_event_count, duplicate_count, unknown_event_count, unsupported_count, busy_count : int
+        Counters of dropped events/commands (see the module docstring and :meth:`modify`).
     """
 
     def __init__(self, bus: MessageBus, cache: Cache, clock: Clock, portfolio: Any = None) -> None:
@@ -133,6 +133,7 @@ class ExecutionEngine:
         self.duplicate_count = 0
         self.unknown_event_count = 0
         self.unsupported_count = 0
+        self.busy_count = 0
         bus.register("ExecutionEngine.execute", self.execute)
         bus.register("ExecutionEngine.process", self.process)
 
@@ -283,23 +284,33 @@ class ExecutionEngine:
             client.cancel_order(order)
 
     def modify(self, order: Order, quantity: Quantity | None = None, price: Price | None = None,
-               trigger_price: Price | None = None) -> None:  # fmt: skip
-        """Change a held order locally, or ask the venue (``OrderModifyRejected`` if it cannot modify)."""
+               trigger_price: Price | None = None) -> bool:  # fmt: skip
+        """Change a held order locally, or ask the venue (``OrderModifyRejected`` if it cannot modify).
+
+        Returns False when nothing was requested: the order is closed, has no client, or already has a
+        modify/cancel in flight (counted in ``busy_count``; contingent resizes are retried when the
+        venue acknowledges the earlier modify).
+        """
         if order.is_closed:
-            return
+            return False
         if order.status is _INIT:
-            self._local(order, OrderUpdated, quantity=quantity, price=price, trigger_price=trigger_price)
-            return
+            return self._local(order, OrderUpdated, quantity=quantity, price=price, trigger_price=trigger_price)
+        if order.status is OrderStatus.PENDING_UPDATE or order.status is OrderStatus.PENDING_CANCEL:
+            self.busy_count += 1
+            _log.warning("modify of %s skipped: a request is already in flight", order.client_order_id)
+            return False
         client = self.client_for(order)
         if client is None:
-            return
+            return False
         if "modify" not in client.supports:
             self.unsupported_count += 1
             self._local(order, OrderModifyRejected, reason=f"{client.venue} does not support modify",
                         venue_order_id=order.venue_order_id)  # fmt: skip
-            return
+            return False
         if self._local(order, OrderPendingUpdate, venue_order_id=order.venue_order_id):
             client.modify_order(order, quantity, price, trigger_price)
+            return True
+        return False
 
     def _cancel_command(self, command: CancelOrder) -> None:
         order = self.cache.orders.get(command.client_order_id)
@@ -368,8 +379,11 @@ class ExecutionEngine:
             return
         if portfolio is not None and order.order_type is not _MARKET:
             portfolio.update_order(order)
-        if order.is_closed and order.contingency_type is not _NONE:
-            self.contingency.on_closed(order)
+        if order.contingency_type is not _NONE:
+            if order.is_closed:
+                self.contingency.on_closed(order)
+            elif type(event) is OrderUpdated:
+                self.contingency.resync(order)
 
     # -- emulation -------------------------------------------------------------------------------
     def on_quote_tick(self, tick: QuoteTick) -> None:

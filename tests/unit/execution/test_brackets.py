@@ -126,3 +126,47 @@ def test_rebuild_before_entry_fill_keeps_children_held(make_rig):
     assert new.engine.contingency.is_held(s2) and new.engine.contingency.is_held(t2)
     new.client.fill(e2, new.qty("1"), new.px("99.00"))
     assert t2.status is OrderStatus.ACCEPTED and s2 in new.engine.emulator
+
+
+def test_resizes_while_a_modify_is_in_flight_catch_up_on_the_ack(make_rig):
+    """A live venue answers later: fills that arrive while a resize is pending are applied after its ack."""
+    rig = make_rig(supports=frozenset({"modify", "stop_market"}))
+    queued = []
+    sync_modify = rig.client.modify_order
+    rig.client.modify_order = lambda *a: queued.append(a)  # hold the venue's answers
+    entry, sl, tp = submit_bracket(rig, qty="1.000")
+    rig.client.fill(entry, rig.qty("0.4"), rig.px("99.00"))  # children released at 0.4 (submit is sync)
+    rig.client.fill(entry, rig.qty("0.3"), rig.px("99.00"))  # resize to 0.7 requested, not yet answered
+    rig.client.fill(entry, rig.qty("0.3"), rig.px("99.00"))  # resize to 1.0 cannot be sent yet
+    assert sl.status is OrderStatus.PENDING_UPDATE and rig.engine.busy_count == 2
+    assert rig.engine.illegal_event_count == 0
+    while queued:
+        sync_modify(*queued.pop(0))  # venue acks 0.7, the engine immediately asks for 1.0
+    assert sl.quantity == tp.quantity == rig.qty("1")
+    assert sl.status is OrderStatus.ACCEPTED and tp.status is OrderStatus.ACCEPTED
+    # a partial take-profit reduces the stop to what is left of the position
+    rig.client.fill(tp, rig.qty("0.25"), rig.px("110.00"))
+    while queued:
+        sync_modify(*queued.pop(0))
+    assert sl.quantity == rig.qty("0.75")
+
+
+def test_standalone_oco_pair_partial_fills(make_rig):
+    rig = make_rig(supports=frozenset({"modify", "stop_market"}))
+    from tradewire.model import ContingencyType, OrderListId
+
+    olid = OrderListId("OL-1")
+    ids = (rig.factory.next_client_order_id(), rig.factory.next_client_order_id())
+    a = rig.factory._build(rig.inst.id, OrderSide.SELL, OrderType.LIMIT, rig.qty("10"), price=rig.px("110.00"),
+                           client_order_id=ids[0], order_list_id=olid, linked_order_ids=(ids[1],),
+                           contingency_type=ContingencyType.OCO)  # fmt: skip
+    b = rig.factory._build(rig.inst.id, OrderSide.SELL, OrderType.STOP_MARKET, rig.qty("10"),
+                           trigger_price=rig.px("90.00"), client_order_id=ids[1], order_list_id=olid,
+                           linked_order_ids=(ids[0],), contingency_type=ContingencyType.OCO)  # fmt: skip
+    rig.engine.execute(SubmitOrderList(rig.sid, rig.inst.id, 0, olid, (a, b)))
+    rig.client.fill(a, rig.qty("3"), rig.px("110.00"))
+    assert b.quantity == rig.qty("7")
+    rig.client.fill(a, rig.qty("2"), rig.px("110.00"))
+    assert b.quantity == rig.qty("5")
+    rig.client.fill(a, rig.qty("5"), rig.px("110.00"))
+    assert b.status is OrderStatus.CANCELED
