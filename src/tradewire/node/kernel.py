@@ -15,6 +15,7 @@ from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
 from tradewire.core.clock import Clock
 from tradewire.data.engine import DataEngine
+from tradewire.execution.client import ExecutionClient
 from tradewire.execution.engine import ExecutionEngine
 from tradewire.execution.factory import OrderFactory
 from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick
@@ -22,7 +23,7 @@ from tradewire.model.enums import OmsType
 from tradewire.model.identifiers import AccountId, InstrumentId, TraderId, Venue
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Currency, Money
-from tradewire.portfolio.accounts import CashAccount, MarginAccount
+from tradewire.portfolio.accounts import Account, CashAccount, MarginAccount
 from tradewire.portfolio.portfolio import Portfolio
 from tradewire.risk.config import RiskConfig
 from tradewire.risk.engine import RiskEngine
@@ -106,6 +107,7 @@ class Kernel:
         self.venues: dict[Venue, PaperExecutionClient] = {}
         self.venue_configs: dict[Venue, VenueConfig] = {}
         self.strategies: list[Strategy] = []
+        self.external_clients: dict[Venue, ExecutionClient] = {}
         self._venue_by_instrument: dict[InstrumentId, PaperExecutionClient] = {}
         self._me: dict[InstrumentId, Any] = {}  # matching engine per instrument (None: no paper venue)
         self._emulator = self.exec_engine.emulator
@@ -142,6 +144,30 @@ class Kernel:
         for inst in self.cache.instruments.values():
             if inst.id.venue == venue:
                 self._attach(inst, client)
+        return client
+
+    def add_execution_client(self, client: ExecutionClient, account: Account) -> ExecutionClient:
+        """Register a non-paper execution client (a real venue adapter, e.g. ccxt) and its account.
+
+        The client's ``event_handler`` must end in ``exec_engine.process``; market data for its instruments
+        goes straight to the data engine (no simulated matching).
+
+        Raises
+        ------
+        ValueError
+            If the venue is already registered (paper or not), or the account has no base currency.
+        """
+        venue = Venue(client.venue)
+        if account.base_currency is None:
+            raise ValueError(f"account {account.id} needs a base_currency for the risk engine")
+        if venue in self.venues or venue in self.external_clients:
+            raise ValueError(f"venue {venue} already added")
+        self.portfolio.register_account(account)
+        if self.risk_engine is None:
+            cfg = self.risk_config or RiskConfig(currency=account.base_currency.code)
+            self.risk_engine = RiskEngine(self.bus, self.cache, self.portfolio, self.clock, cfg)
+        self.exec_engine.register_client(client)
+        self.external_clients[venue] = client
         return client
 
     def add_instrument(self, instrument: Instrument) -> None:
