@@ -10,15 +10,18 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from browser.conftest import start_node, stop_node  # noqa: E402
+from browser.conftest import start_node, stop_node
 
 TOKEN = "integration-api-token-7f3a9c1e55"
 WEBHOOK_SECRET = "integration-webhook-secret-91bd2e"
 
 
 def test_auth_and_no_secret_in_logs(tmp_path):
-    env = {"TRADEWIRE_API_TOKEN": TOKEN, "TRADEWIRE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "TRADEWIRE_WEBHOOK_DATA_DIR": str(tmp_path / "wh")}  # fmt: skip
+    env = {
+        "TRADEWIRE_API_TOKEN": TOKEN,
+        "TRADEWIRE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TRADEWIRE_WEBHOOK_DATA_DIR": str(tmp_path / "wh"),
+    }
     node = start_node(tmp_path, speed=20, env_extra=env)
     try:
         b = node.base
@@ -39,8 +42,10 @@ def test_auth_and_no_secret_in_logs(tmp_path):
             b + "/webhook/tradingview", json={"secret": "x" * 24, "ticker": "BINANCE:BTCUSDT", "action": "buy"}
         )
         assert bad.status_code == 401
-        good = httpx.post(b + "/webhook/tradingview", json={"secret": WEBHOOK_SECRET, "ticker": "BINANCE:BTCUSDT",
-                                                             "action": "buy", "quantity": "0.01"})  # fmt: skip
+        good = httpx.post(
+            b + "/webhook/tradingview",
+            json={"secret": WEBHOOK_SECRET, "ticker": "BINANCE:BTCUSDT", "action": "buy", "quantity": "0.01"},
+        )
         assert good.status_code in (202, 403, 422), good.text
         assert httpx.post(b + "/api/login", json={"password": "nope"}).status_code == 401
         assert (
@@ -61,10 +66,22 @@ def test_auth_and_no_secret_in_logs(tmp_path):
 
 def test_public_bind_refused_without_auth_and_weak_token_refused(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("TRADEWIRE_API_TOKEN", "TRADEWIRE_API_PASSWORD_HASH")}
-    r = subprocess.run([sys.executable, "-m", "tradewire.cli.main", "run", "--host", "0.0.0.0", "--port", "1"],
-                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "tradewire.cli.main", "run", "--host", "0.0.0.0", "--port", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and "refusing to bind 0.0.0.0" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "tradewire.cli.main", "run", "--host", "0.0.0.0"], cwd=tmp_path,
-                       env=dict(env, TRADEWIRE_API_TOKEN="short"), capture_output=True, text=True, timeout=60)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "tradewire.cli.main", "run", "--host", "0.0.0.0"],
+        cwd=tmp_path,
+        env=dict(env, TRADEWIRE_API_TOKEN="short"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     err = " ".join(r.stderr.split())
     assert r.returncode == 2 and "must be at least 16 characters" in err and "short" not in err
