@@ -157,7 +157,8 @@ def main() -> None:
         print(
             f"WebSocket fan-out: {CLIENTS} clients, {total:,} messages in {elapsed:.1f} s "
             f"({res['ws_messages_per_s_total']:,}/s total, {res['ws_messages_per_s_per_client']}/s per client); "
-            f"book lag p50 {res['book_lag_ms_p50']} ms, p99 {res['book_lag_ms_p99']} ms, max {res['book_lag_ms_max']} ms; "
+            f"book lag p50 {res['book_lag_ms_p50']} ms, p99 {res['book_lag_ms_p99']} ms, "
+            f"max {res['book_lag_ms_max']} ms; "
             f"seq gaps {res['seq_gaps']}, resync snapshots {res['resync_snapshots']}"
         )
         lat = asyncio.run(rest_load(base))
