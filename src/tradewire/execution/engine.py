@@ -139,8 +139,17 @@ class ExecutionEngine:
 
     # -- clients ---------------------------------------------------------------------------------
     def register_client(self, client: ExecutionClient, default: bool = False) -> None:
-        """Route orders for ``client.venue`` to ``client`` (``default``: also orders of unknown venues)."""
+        """Route orders for ``client.venue`` to ``client`` (``default``: also orders of unknown venues).
+
+        The venue decides how positions are booked: if the portfolio already holds the client's
+        account, its ``oms_type`` is set to ``client.oms_type``.
+        """
         self._clients[client.venue] = client
+        accounts = getattr(self.portfolio, "accounts", None)
+        acct = accounts.get(client.account_id) if accounts is not None else None
+        if acct is not None and acct.oms_type is not client.oms_type:
+            _log.info("account %s books positions %s like its venue", acct.id, client.oms_type.value)
+            acct.oms_type = client.oms_type
         if default:
             self._default_client = client
 

@@ -127,3 +127,22 @@ def test_limit_order_locks_quote_until_filled(rig):
     rig.client.fill(o, rig.qty("1"), rig.px("95.00"))
     assert rig.portfolio.balance_locked(rig.inst.quote_currency).raw == 0
     assert rig.portfolio.balance_free(rig.inst.quote_currency).as_decimal() == Decimal("999810")
+
+
+def test_client_oms_type_decides_position_booking(make_rig):
+    from tradewire.model import OmsType
+
+    rig = make_rig()
+    rig.client.oms_type = OmsType.HEDGING
+    rig.engine.register_client(rig.client)
+    assert rig.account.oms_type is OmsType.HEDGING
+    submit(rig, rig.factory.market(rig.inst.id, OrderSide.BUY, rig.qty("1")))
+    submit(rig, rig.factory.market(rig.inst.id, OrderSide.SELL, rig.qty("1")))
+    assert len(rig.portfolio.positions(open_only=True)) == 2  # two hedged legs, not one flat netting position
+
+
+def test_process_refuses_non_events(rig):
+    import pytest
+
+    with pytest.raises(TypeError, match="not an order event"):
+        rig.engine.process("hello")
