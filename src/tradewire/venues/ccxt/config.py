@@ -117,6 +117,18 @@ class ConnectionConfig(BaseModel):
         return (self.venue or self.exchange).upper()
 
     @property
+    def targets_real_account(self) -> bool:
+        """True unless the connection uses the venue's sandbox or every URL rewrite points at loopback."""
+        if self.sandbox:
+            return False
+        if not self.url_rewrites:
+            return True
+        from urllib.parse import urlparse
+
+        hosts = {urlparse(v).hostname for v in self.url_rewrites.values()}
+        return not hosts <= {"127.0.0.1", "localhost", "::1"}
+
+    @property
     def needs_credentials(self) -> bool:
         """True if the connection names any credential source."""
         return bool(self.api_key_env or self.api_secret_env or self.keyring_service)
@@ -135,6 +147,29 @@ class Credentials:
         return f"Credentials(api_key={masked}, source={self.source})"
 
     __str__ = __repr__
+
+
+class LiveTradingNotEnabled(RuntimeError):
+    """Orders would reach a real account without ``live_trading = true`` and an explicit confirmation."""
+
+
+def check_live_trading(cfg: ConnectionConfig, confirmed: bool) -> None:
+    """Refuse to trade a real account unless the config enables it *and* the operator confirmed.
+
+    Raises
+    ------
+    LiveTradingNotEnabled
+        Naming what is missing (the flag, or the confirmation).
+    """
+    if not cfg.targets_real_account:
+        return
+    if not cfg.live_trading:
+        raise LiveTradingNotEnabled(
+            f"connection {cfg.name!r} would trade a real {cfg.exchange} account but live_trading is false; "
+            "set live_trading = true in the connection (or use sandbox = true)"
+        )
+    if not confirmed:
+        raise LiveTradingNotEnabled(f"connection {cfg.name!r}: live trading needs an explicit confirmation")
 
 
 def resolve_credentials(cfg: ConnectionConfig, env: dict[str, str] | None = None) -> Credentials | None:
@@ -213,4 +248,12 @@ def load_connections(path: Path | None = None) -> dict[str, ConnectionConfig]:
     return out
 
 
-__all__ = ["ConnectionConfig", "Credentials", "connections_file", "load_connections", "resolve_credentials"]
+__all__ = [
+    "ConnectionConfig",
+    "Credentials",
+    "LiveTradingNotEnabled",
+    "check_live_trading",
+    "connections_file",
+    "load_connections",
+    "resolve_credentials",
+]

@@ -49,8 +49,10 @@ from tradewire.model.events import (
 from tradewire.model.identifiers import AccountId, ClientOrderId, InstrumentId, StrategyId, TradeId, VenueOrderId
 from tradewire.model.objects import Price, Quantity
 from tradewire.model.orders import Order
+from tradewire.venues.ccxt.config import check_live_trading
 from tradewire.venues.ccxt.errors import (
     ClockSkew,
+    CredentialsError,
     OrderNotFoundAtVenue,
     RateLimited,
     VenueError,
@@ -106,6 +108,16 @@ class CcxtExecutionClient(ExecutionClient):
         REST resync period (None: only after reconnects and on demand).
     stream : bool
         Use the venue's private websocket streams (False: polling only).
+    live_confirmed : bool
+        The operator confirmed live trading (needed, with ``live_trading = true`` in the connection, for a
+        connection that reaches a real account; see :func:`~tradewire.venues.ccxt.config.check_live_trading`).
+
+    Raises
+    ------
+    LiveTradingNotEnabled
+        From :meth:`connect` when the connection targets a real account without the flag and confirmation.
+    CredentialsError
+        From the constructor when the connection has no credentials (no fallback to paper trading).
     """
 
     supports = frozenset({"stop_market", "stop_limit", "post_only", "ioc", "fok", "modify", "reduce_only"})
@@ -119,8 +131,15 @@ class CcxtExecutionClient(ExecutionClient):
         retry: RetryPolicy = RetryPolicy(),
         poll_interval_s: float | None = 30.0,
         stream: bool = True,
+        live_confirmed: bool = False,
     ) -> None:
         super().__init__(connection.instruments.venue, account_id, clock, event_handler)  # type: ignore[arg-type]
+        if connection.credentials is None:
+            raise CredentialsError(
+                f"connection {connection.config.name!r} has no API credentials: an execution client needs them "
+                "(there is no fallback to paper trading)"
+            )
+        self.live_confirmed = live_confirmed
         self.conn = connection
         self.ex = connection.exchange
         self.retry = retry
@@ -166,6 +185,7 @@ class CcxtExecutionClient(ExecutionClient):
     # ------------------------------------------------------------------ lifecycle
     def connect(self) -> None:
         """Apply margin/position settings, publish balances, start the update streams (blocking)."""
+        check_live_trading(self.conn.config, self.live_confirmed)
         self.conn.run(self._connect(), 60)
         self.is_connected = True
 

@@ -89,3 +89,9 @@ def h(conn):
     harness.factory = OrderFactory(StrategyId("s-1"), harness.clock)
     yield harness
     harness.client.disconnect()
+
+
+@pytest.fixture
+def local_env() -> dict[str, str]:
+    """The environment variables holding the local server's credentials."""
+    return dict(ENV)
