@@ -5,7 +5,9 @@ tests/fixtures/oms/). For every quote the venue's L1 book and the OMS emulator a
 ``K`` market orders of 0.002 BTC (alternating buy/sell, so the account never runs dry) are built by the
 strategy's `OrderFactory` and sent to ``RiskEngine.execute`` (or straight to ``ExecutionEngine.execute``
 in the "direct" run). Each order's wall time from creation until the call returns (fill applied, position
-and balances booked) is one latency sample.
+and balances booked) is one latency sample. Where the recorded L1 size is smaller than 0.002 BTC the
+paper venue fills what is shown and the rest on later quotes; such orders are counted
+(``filled_within_submit_call``) and their sample covers only the first fill.
 
 Peer: NautilusTrader 1.221 `BacktestEngine` on the same quotes with a strategy that submits ``K`` market
 orders per quote (same venue type: cash account, L1 quotes, its RiskEngine in the path, submit-rate
@@ -149,6 +151,8 @@ def run_tradewire(rows, k: int, use_risk: bool, venue: str = "paper") -> dict:
     lat: list[int] = []
     add = lat.append
     orders = []
+    late = 0
+    filled_status = OrderStatus.FILLED
     gc.collect()
     gc.disable()
     cpu_start = time.process_time_ns()
@@ -166,14 +170,17 @@ def run_tradewire(rows, k: int, use_risk: bool, venue: str = "paper") -> dict:
             order = market(iid, buy if n & 1 == 0 else sell, qty)
             send(endpoint, SubmitOrder(sid, iid, ts, order))
             add(perf() - t0)
+            if order.status is not filled_status:
+                late += 1  # L1 size was short: the rest fills on a later quote
             orders.append(order)
             n += 1
     total_ns = perf() - t_start
     cpu_ns = time.process_time_ns() - cpu_start
     gc.enable()
     filled = sum(1 for o in orders if o.status is OrderStatus.FILLED)
-    if filled != n or portfolio.fill_count < n:
-        raise RuntimeError(f"only {filled}/{n} orders filled ({portfolio.fill_count} fills booked): benchmark invalid")
+    dead = [o for o in orders if o.is_closed and o.status is not OrderStatus.FILLED]
+    if dead or filled + late < n:
+        raise RuntimeError(f"{len(dead)} orders closed unfilled (e.g. {dead[:1]}): benchmark invalid")
     lat.sort()
     return {
         "orders": n, "quotes": len(ticks), "path_orders_per_s": round(n / (sum(lat) / 1e9)),
@@ -182,6 +189,7 @@ def run_tradewire(rows, k: int, use_risk: bool, venue: str = "paper") -> dict:
         "p99_us": round(pct(lat, 0.99), 2), "p999_us": round(pct(lat, 0.999), 2),
         "net_position": str(portfolio.position(iid, sid).signed_qty),
         "illegal_events": engine.illegal_event_count,
+        "filled_within_submit_call": n - late, "still_working_at_end": n - filled,
     }  # fmt: skip
 
 

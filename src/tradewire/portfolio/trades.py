@@ -17,6 +17,8 @@ from tradewire.model.enums import OrderSide
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
+_SCALE = Decimal(FIXED_SCALAR)
+
 
 @dataclass(frozen=True, slots=True)
 class ClosedTrade:
@@ -31,8 +33,10 @@ class ClosedTrade:
         Total entry-side quantity.
     ts_entry_ns, ts_exit_ns : int
         UTC ns of the opening and the closing fill.
-    avg_px_entry, avg_px_exit : Decimal
-        Exact average entry and exit prices.
+    entry_notional_raw, exit_notional_raw : int
+        Exact ``sum(px_raw * qty_raw)`` (scale 1e18) of entry-side and exit-side fills.
+    exit_qty_raw : int
+        Total exit-side quantity raw (equals ``quantity.raw`` for a trade that ends flat).
     realized_pnl : Money
         Gross P&L in the settlement currency.
     commissions : Money
@@ -48,11 +52,22 @@ class ClosedTrade:
     quantity: Quantity
     ts_entry_ns: int
     ts_exit_ns: int
-    avg_px_entry: Decimal
-    avg_px_exit: Decimal
+    entry_notional_raw: int
+    exit_notional_raw: int
+    exit_qty_raw: int
     realized_pnl: Money
     commissions: Money
     other_commissions: tuple[Money, ...] = ()
+
+    @property
+    def avg_px_entry(self) -> Decimal:
+        """Exact average entry price."""
+        return Decimal(self.entry_notional_raw) / Decimal(self.quantity.raw) / _SCALE
+
+    @property
+    def avg_px_exit(self) -> Decimal:
+        """Exact average exit price."""
+        return Decimal(self.exit_notional_raw) / Decimal(self.exit_qty_raw) / _SCALE
 
     @property
     def net_pnl(self) -> Money:
@@ -93,13 +108,14 @@ class RoundTrip:
               size_precision: int, settlement: Money, ts_exit: int) -> ClosedTrade:  # fmt: skip
         """Return the finished :class:`ClosedTrade` (``settlement`` is the realized P&L)."""
         cur = settlement.currency
-        fee = self.commissions.get(cur.code, Money.zero(cur))
-        others = tuple(m for c, m in sorted(self.commissions.items()) if c != cur.code)
-        scale = Decimal(FIXED_SCALAR)
+        comms = self.commissions
+        fee = comms.get(cur.code)
+        if fee is None:
+            fee = Money.zero(cur)
+        others = tuple(m for c, m in sorted(comms.items()) if c != cur.code) if len(comms) > (fee.raw != 0) else ()
         return ClosedTrade(
             position_id, instrument_id, strategy_id, self.side, Quantity.from_raw(self.entry_qty, size_precision),
-            self.ts_entry, ts_exit, Decimal(self.entry_notional) / Decimal(self.entry_qty) / scale,
-            Decimal(self.exit_notional) / Decimal(self.exit_qty) / scale, settlement, fee, others,
+            self.ts_entry, ts_exit, self.entry_notional, self.exit_notional, self.exit_qty, settlement, fee, others,
         )  # fmt: skip
 
 
