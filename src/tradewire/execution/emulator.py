@@ -16,7 +16,8 @@ basis points of ``p`` (1 bp = 1/10,000) rounded half-even to the instrument's ti
 ``OrderUpdated(trigger_price=...)`` event. A bar is walked as open, then the extreme nearer the open,
 then the other extreme, then close (an assumption: the true intrabar path is unknown;
 NautilusTrader's bar execution always walks open, high, low, close).
-Orders whose ``expire_time_ns`` has passed (DAY/GTD) expire on the first data at or after it.
+Orders whose ``expire_time_ns`` has passed (DAY/GTD) expire on the first data at or after it, or on
+:meth:`OrderEmulator.on_time` (``ExecutionEngine.on_time``), whichever comes first.
 """
 
 from __future__ import annotations
@@ -147,6 +148,13 @@ class OrderEmulator:
             for order in list(held.values()):
                 if order.client_order_id in held:
                     self._check(order, px, bar.ts_event)
+
+    def on_time(self, ts_ns: int) -> None:
+        """Expire held orders whose ``expire_time_ns`` is at or before ``ts_ns`` (no market data needed)."""
+        for held in list(self._orders.values()):
+            for order in list(held.values()):
+                if order.expire_time_ns is not None and ts_ns >= order.expire_time_ns:
+                    self._on_expire(order, ts_ns)
 
     # -- logic ------------------------------------------------------------------------------------
     def _tick_raw(self, order: Order) -> int:

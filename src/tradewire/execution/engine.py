@@ -407,6 +407,10 @@ class ExecutionEngine:
         """Feed a bar to the emulator."""
         self.emulator.on_bar(bar)
 
+    def on_time(self, ts_ns: int) -> None:
+        """Expire emulated GTD orders that are due at ``ts_ns`` (node calls this on its timer/clock ticks)."""
+        self.emulator.on_time(ts_ns)
+
     def _on_trailing_update(self, order: Order, trigger: Price, ts: int) -> None:
         self._local(order, OrderUpdated, trigger_price=trigger)
 

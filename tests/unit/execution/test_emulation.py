@@ -126,3 +126,15 @@ def test_local_cancel_and_modify_of_emulated_order(make_rig):
     assert o.status is OrderStatus.CANCELED
     rig.engine.on_quote_tick(q(rig, "90.00", "90.10"))
     assert rig.client.submitted == []
+
+
+def test_emulated_gtd_order_expires_on_time_without_data(make_rig):
+    rig = make_rig()
+    exp = rig.clock.timestamp_ns() + 5_000_000_000
+    o = rig.factory.stop_market(rig.inst.id, OrderSide.BUY, rig.qty("1"), rig.px("200.00"),
+                                time_in_force=TimeInForce.GTD, expire_time_ns=exp)  # fmt: skip
+    submit(rig, o)
+    rig.engine.on_time(exp - 1)
+    assert o.status is OrderStatus.INITIALIZED
+    rig.engine.on_time(exp)
+    assert o.status is OrderStatus.EXPIRED and o not in rig.engine.emulator
