@@ -15,7 +15,7 @@ favourable direction (up for a sell stop, down for a buy stop). The offset is a 
 basis points of ``p`` (1 bp = 1/10,000) rounded half-even to the instrument's tick. Each move is an
 ``OrderUpdated(trigger_price=...)`` event. A bar is walked as open, then the extreme nearer the open,
 then the other extreme, then close (an assumption: the true intrabar path is unknown;
-NautilusTrader's bar execution always walks open, high, low, close).
+NautilusTrader's bar execution walks open, high, low, close by default).
 Orders whose ``expire_time_ns`` has passed (DAY/GTD) expire on the first data at or after it, or on
 :meth:`OrderEmulator.on_time` (``ExecutionEngine.on_time``), whichever comes first.
 """
