@@ -105,10 +105,10 @@ def backtest(
         bar_type = default_bar_type(data, fmt)
         bars = load_bars(data, format=fmt, bar_type=bar_type)
     except (DataFormatError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not bars:
-        err.print(f"[red]error:[/red] {data} holds no bars")
+        typer.echo(f"error: {data} holds no bars", err=True)
         raise typer.Exit(2)
     cur = Currency.from_str(currency)
     qty_prec = len(quantity.partition(".")[2])
