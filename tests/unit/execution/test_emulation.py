@@ -138,3 +138,21 @@ def test_emulated_gtd_order_expires_on_time_without_data(make_rig):
     assert o.status is OrderStatus.INITIALIZED
     rig.engine.on_time(exp)
     assert o.status is OrderStatus.EXPIRED and o not in rig.engine.emulator
+
+
+def test_trailing_stop_survives_restart_with_its_ratcheted_trigger(make_rig):
+    rig = make_rig()
+    o = rig.factory.trailing_stop_market(rig.inst.id, OrderSide.SELL, rig.qty("1"), "2.00")
+    submit(rig, o)
+    for bid in ("100.00", "104.00"):
+        rig.engine.on_quote_tick(q(rig, bid, "110.00"))
+    assert o.trigger_price == rig.px("102.00")
+    new = make_rig()
+    new.clock.set_time(rig.clock.timestamp_ns())
+    (o2,) = new.engine.restore([list(o.events)])
+    assert o2.trigger_price == rig.px("102.00") and o2 in new.engine.emulator
+    new.engine.on_quote_tick(q(new, "103.00", "110.00"))  # would loosen: unchanged
+    assert o2.trigger_price == rig.px("102.00")
+    new.client.market_px[new.inst.id] = new.px("101.90")
+    new.engine.on_quote_tick(q(new, "101.90", "102.00"))
+    assert new.cache.orders[o.client_order_id].status is OrderStatus.FILLED
