@@ -67,8 +67,8 @@ def run_session(
         if next_sample is None:
             next_sample = now - now % sample_ns + sample_ns
         if now >= next_sample:
-            top = st.book.top
-            px = top.mid2_raw / 2e9 if top is not None else (st.last_price_raw or 0) / 1e9
+            mid2 = st.book.mid2_raw
+            px = mid2 / 2e9 if mid2 is not None else (st.last_price_raw or 0) / 1e9
             v = st.vwap.vwap
             series.append((now, px, st.cvd.session_raw, None if v is None else float(v), st.vwap.std))
             next_sample = now - now % sample_ns + sample_ns

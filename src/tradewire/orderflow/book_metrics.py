@@ -38,6 +38,8 @@ from tradewire.model.enums import BookAction
 
 _F_SNAPSHOT = OrderBookDelta.F_SNAPSHOT
 _CLEAR = BookAction.CLEAR
+_DELETE = BookAction.DELETE
+_NEG, _POS = -(1 << 127), 1 << 127
 _second = itemgetter(1)
 
 
@@ -66,39 +68,26 @@ class LiquidityInterval:
 
 
 class TopOfBook:
-    """Top-of-book and depth figures after one batch (see module docs). Sizes and prices are raws.
+    """Top-of-book and depth figures (see module docs). Sizes and prices are raws.
 
-    ``weighted_depth_imbalance`` is computed on first access from the top levels kept with the record
-    (it needs one ``exp`` per level, so it is not paid for on batches nobody reads).
+    ``depth_imbalance`` and the levels behind ``weighted_depth_imbalance`` come from the last depth sample
+    (:class:`BookFlow` ``depth_sample_ns``); ``weighted_depth_imbalance`` is computed on first access
+    (one ``exp`` per level).
     """
 
-    __slots__ = (
-        "_asks",
-        "_bids",
-        "_decay_bps",
-        "_wdi",
-        "ask_raw",
-        "ask_size_raw",
-        "bid_raw",
-        "bid_size_raw",
-        "depth_imbalance",
-        "mid2_raw",
-        "spread_raw",
-        "tob_imbalance",
-        "ts_event",
-        "weighted_mid",
-    )
+    __slots__ = ("_asks", "_bids", "_decay_bps", "_wdi", "ask_raw", "ask_size_raw", "bid_raw", "bid_size_raw",
+                 "depth_imbalance", "mid2_raw", "spread_raw", "tob_imbalance", "ts_event", "weighted_mid")  # fmt: skip
 
     def __init__(
         self,
         ts_event: int,
+        top: tuple[int, int, int, int],
         bids: list[tuple[int, int]],
         asks: list[tuple[int, int]],
         depth_imbalance: float,
         decay_bps: float,
     ) -> None:
-        b, qb = bids[0]
-        a, qa = asks[0]
+        b, qb, a, qa = top
         self.ts_event = ts_event
         self.bid_raw, self.bid_size_raw, self.ask_raw, self.ask_size_raw = b, qb, a, qa
         self.spread_raw = a - b
@@ -117,19 +106,19 @@ class TopOfBook:
             mid = self.mid2_raw / 2
             k = 1e4 / (mid * self._decay_bps)
             exp = math.exp
-            wb = sum(s * exp((p - mid) * k) for p, s in self._bids)  # p < mid: -(distance)
-            wa = sum(s * exp((mid - p) * k) for p, s in self._asks)
+            wb = sum(s * exp(-abs(mid - p) * k) for p, s in self._bids)
+            wa = sum(s * exp(-abs(p - mid) * k) for p, s in self._asks)
             self._wdi = (wb - wa) / (wb + wa)
         return self._wdi
 
     @property
     def bids(self) -> list[tuple[int, int]]:
-        """Top bid levels ``(price_raw, size_raw)``, best first."""
+        """Top bid levels ``(price_raw, size_raw)`` of the last depth sample, best first."""
         return list(self._bids)
 
     @property
     def asks(self) -> list[tuple[int, int]]:
-        """Top ask levels ``(price_raw, size_raw)``, best first."""
+        """Top ask levels ``(price_raw, size_raw)`` of the last depth sample, best first."""
         return list(self._asks)
 
 
@@ -144,28 +133,47 @@ class BookFlow:
         Distance decay of the weighted depth imbalance, in basis points of the mid.
     interval_ns : int
         Length of a liquidity interval (default 1 s).
+    depth_sample_ns : int
+        Minimum event time between two computations of the depth figures (0: after every batch that
+        touched the top levels).
     keep : int
         Completed liquidity intervals kept in :attr:`intervals` (:attr:`closed_intervals` counts all).
     """
 
     __slots__ = (
+        "_ask_ceil",
+        "_bid_floor",
         "_cur_asks",
         "_cur_bids",
         "_cur_start",
+        "_levels",
+        "_next_depth_ts",
         "_ofi",
-        "_prev",
+        "_top",
+        "_touched",
         "asks",
         "bids",
         "closed_intervals",
         "decay_bps",
         "depth",
+        "depth_imbalance",
+        "depth_sample_ns",
         "interval_ns",
         "intervals",
         "level_hook",
-        "top",
+        "mid2_raw",
+        "top_raw",
+        "top_ts",
     )
 
-    def __init__(self, depth: int = 10, decay_bps: float = 5.0, interval_ns: int = 1_000_000_000, keep: int = 120):
+    def __init__(
+        self,
+        depth: int = 10,
+        decay_bps: float = 5.0,
+        interval_ns: int = 1_000_000_000,
+        keep: int = 120,
+        depth_sample_ns: int = 0,
+    ) -> None:
         if depth < 1 or decay_bps <= 0 or interval_ns <= 0:
             raise ValueError(
                 f"need depth >= 1, decay_bps > 0, interval_ns > 0; got {depth}, {decay_bps}, {interval_ns}"
@@ -179,10 +187,18 @@ class BookFlow:
         self._cur_asks: dict[int, list[int]] = {}
         self._cur_start: int | None = None
         self._ofi = 0
-        self._prev: tuple[int, int, int, int] | None = None  # (bid, bid size, ask, ask size)
         self.intervals: deque[LiquidityInterval] = deque(maxlen=keep)
         self.closed_intervals = 0
-        self.top: TopOfBook | None = None
+        self.depth_sample_ns = depth_sample_ns
+        self.top_raw: tuple[int, int, int, int] | None = None  # (bid, bid size, ask, ask size)
+        self.mid2_raw: int | None = None  # bid + ask
+        self.top_ts = 0
+        self.depth_imbalance = 0.0
+        self._levels: tuple[list, list] = ([], [])
+        self._top: TopOfBook | None = None
+        self._bid_floor, self._ask_ceil = _NEG, _POS  # the depth-th level prices of the last figures
+        self._touched = True
+        self._next_depth_ts = -(1 << 62)
         # Called as hook(side, price_raw, old_raw, new_raw, ts) for levels the hook's owner watches
         # (a dict keyed by (side, price_raw)); set by the engine for iceberg detection.
         self.level_hook: tuple[dict, object] | None = None
@@ -241,32 +257,46 @@ class BookFlow:
         """
         if not deltas:
             return None
-        ts = deltas[-1].ts_event
-        self._roll(ts)
+        last = deltas[-1]
+        ts = last.ts_event
+        start = self._cur_start
+        if start is None or ts >= start + self.interval_ns:
+            self._roll(ts)
         bids, asks = self.bids, self.asks
         cur_b, cur_a = self._cur_bids, self._cur_asks
         hook = self.level_hook
         watch = hook[0] if hook is not None else None
+        snapshot = last.flags & _F_SNAPSHOT
+        floor, ceil = self._bid_floor, self._ask_ceil
+        touched = self._touched
         biggest = 0
         big = None
         for d in deltas:
-            if d.action is _CLEAR:
+            act = d.action
+            if act is _CLEAR:
                 bids.clear()
                 asks.clear()
+                touched = True
                 continue
             side = d.side
             p = d.price.raw
-            new = 0 if d.action is BookAction.DELETE else d.size.raw
+            new = d.size.raw
+            if new and act is _DELETE:
+                new = 0
             if side == 1:
                 levels, cur = bids, cur_b
+                if p >= floor:
+                    touched = True
             else:
                 levels, cur = asks, cur_a
+                if p <= ceil:
+                    touched = True
             old = levels.get(p, 0)
             if new:
                 levels[p] = new
             elif old:
                 del levels[p]
-            if d.flags & _F_SNAPSHOT:
+            if snapshot:
                 continue
             change = new - old
             if change:
@@ -282,24 +312,34 @@ class BookFlow:
                     cell[1] -= change
             if watch and (side, p) in watch:
                 hook[1](side, p, old, new, d.ts_event)  # type: ignore[operator]
+        self._touched = touched
         return big
 
-    def on_batch(self, book, ts: int) -> TopOfBook | None:
-        """Compute the top-of-book and depth figures from the (already updated) ``book``.
+    def on_batch(self, book, ts: int) -> bool | None:
+        """Update the top-of-book figures (and, when due, the depth figures) from the updated ``book``.
 
-        Returns None while a side is empty or the book is crossed/locked.
+        Top of book and OFI follow every batch. The figures over the top ``depth`` levels are recomputed
+        only when a delta since the last computation touched those levels (a delta deeper in the book
+        cannot change them) and ``depth_sample_ns`` of event time passed since the last computation.
+
+        Returns
+        -------
+        bool | None
+            None while a side is empty or the book is crossed/locked; True when the depth figures were
+            recomputed by this batch, else False.
         """
+        self._top = None
         b = book.top_bid_raw
         a = book.top_ask_raw
         if b is None or a is None or b >= a:
+            self.top_raw = None
+            self.mid2_raw = None
+            self._bid_floor, self._ask_ceil = _NEG, _POS
+            self._touched = True
             return None
-        bl = book.bids_raw(self.depth)
-        al = book.asks_raw(self.depth)
-        qb = bl[0][1]
-        qa = al[0][1]
-        sb = sum(map(_second, bl))
-        sa = sum(map(_second, al))
-        prev = self._prev
+        qb = book.best_bid_size_raw()
+        qa = book.best_ask_size_raw()
+        prev = self.top_raw
         if prev is not None:
             pb, pqb, pa, pqa = prev
             e = 0
@@ -312,10 +352,33 @@ class BookFlow:
             if a >= pa:
                 e += pqa
             self._ofi += e
-        self._prev = (b, qb, a, qa)
-        top = TopOfBook(ts, bl, al, (sb - sa) / (sb + sa), self.decay_bps)
-        self.top = top
-        return top
+        self.top_raw = (b, qb, a, qa)
+        self.mid2_raw = a + b
+        self.top_ts = ts
+        if not self._touched or ts < self._next_depth_ts:
+            return False
+        self._touched = False
+        self._next_depth_ts = ts + self.depth_sample_ns
+        depth = self.depth
+        bl = book.bids_raw(depth)
+        al = book.asks_raw(depth)
+        # deltas below the depth-th bid / above the depth-th ask cannot change these figures
+        self._bid_floor = bl[-1][0] if len(bl) == depth else _NEG
+        self._ask_ceil = al[-1][0] if len(al) == depth else _POS
+        sb = sum(map(_second, bl))
+        sa = sum(map(_second, al))
+        self.depth_imbalance = (sb - sa) / (sb + sa)
+        self._levels = (bl, al)
+        return True
+
+    @property
+    def top(self) -> TopOfBook | None:
+        """The current :class:`TopOfBook` (built on first access after each batch), None if not two-sided."""
+        t = self._top
+        if t is None and self.top_raw is not None:
+            bl, al = self._levels
+            t = self._top = TopOfBook(self.top_ts, self.top_raw, bl, al, self.depth_imbalance, self.decay_bps)
+        return t
 
 
 __all__ = ["BookFlow", "LiquidityInterval", "TopOfBook"]

@@ -50,6 +50,9 @@ class OrderFlowConfig:
         Levels per side for depth imbalances.
     decay_bps : float
         Distance decay of the weighted depth imbalance.
+    depth_sample_ns : int
+        Minimum event time between two computations of the top-N depth figures (default 100 ms, the
+        cadence of Binance's depth stream); top of book, OFI and liquidity follow every batch.
     interval_ns : int
         Liquidity-interval length and CVD-series sampling step.
     cvd_window_ns : int
@@ -77,6 +80,7 @@ class OrderFlowConfig:
 
     depth_levels: int = 10
     decay_bps: float = 5.0
+    depth_sample_ns: int = 100_000_000
     interval_ns: int = SECOND
     cvd_window_ns: int = 60 * SECOND
     footprint_interval_ns: int = 60 * SECOND
@@ -144,7 +148,7 @@ class InstrumentOrderFlow:
         self.vwap = Vwap()
         self.profile: VolumeProfile | None = None
         self.footprint: FootprintAggregator | None = None
-        self.book = BookFlow(cfg.depth_levels, cfg.decay_bps, cfg.interval_ns)
+        self.book = BookFlow(cfg.depth_levels, cfg.decay_bps, cfg.interval_ns, depth_sample_ns=cfg.depth_sample_ns)
         on = set(cfg.detectors)
         unknown = on - set(OrderFlowConfig.detectors)
         if unknown:
@@ -162,6 +166,7 @@ class InstrumentOrderFlow:
         self.signal_counts: dict[str, int] = {str(k): 0 for k in SignalKind}
         self.cvd_series: deque[tuple[int, int]] = deque(maxlen=600)  # (slot end ns, session CVD raw)
         self._cvd_slot_end: int | None = None
+        self._next_tick = -(1 << 62)  # first event runs _tick
         self.now = 0
         self.session: int | None = None
         self.trades = 0
@@ -182,25 +187,35 @@ class InstrumentOrderFlow:
         self._emit(sig)
 
     def _time(self, ts: int) -> int:
+        """Monotonic event time; runs the per-slot work (session check, CVD sample) when a slot ends."""
         if ts < self.now:
-            ts = self.now
-        else:
-            self.now = ts
+            return self.now
+        self.now = ts
+        if ts >= self._next_tick:
+            self._tick(ts)
+        return ts
+
+    def _tick(self, ts: int) -> None:
         cfg = self.config
-        s = 0 if cfg.session_ns is None else (ts - cfg.session_offset_ns) // cfg.session_ns
+        if cfg.session_ns is None:
+            s = 0
+        else:
+            s = (ts - cfg.session_offset_ns) // cfg.session_ns
         if s != self.session:
             if self.session is not None:
                 self.new_session()
             self.session = s
+        step = cfg.interval_ns
         end = self._cvd_slot_end
-        if end is None:
-            self._cvd_slot_end = ts - ts % cfg.interval_ns + cfg.interval_ns
-        elif ts >= end:
+        if end is not None:
             self.cvd_series.append((end, self.cvd.session_raw))
-            self._cvd_slot_end = ts - ts % cfg.interval_ns + cfg.interval_ns
             if self.iceberg is not None:
                 self.iceberg.expire(ts)
-        return ts
+        self._cvd_slot_end = ts - ts % step + step
+        nxt = self._cvd_slot_end
+        if cfg.session_ns is not None:
+            nxt = min(nxt, (s + 1) * cfg.session_ns + cfg.session_offset_ns)
+        self._next_tick = nxt
 
     def new_session(self) -> None:
         """Reset the session figures (CVD, VWAP, volume profile); bars and windows continue."""
@@ -221,9 +236,9 @@ class InstrumentOrderFlow:
         ts = self._time(t.ts_event)
         p = t.price.raw
         q = t.size.raw
-        top = self.book.top
+        top = self.book.top_raw
         if top is not None:
-            bid, ask = top.bid_raw, top.ask_raw
+            bid, ask = top[0], top[2]
         elif self._quote is not None:
             bid, ask = self._quote
         else:
@@ -271,31 +286,32 @@ class InstrumentOrderFlow:
         biggest = bf.on_deltas(deltas)
         if book is None:
             return
-        top = bf.on_batch(book, ts)
+        depth_updated = bf.on_batch(book, ts)
         ti = last.ts_init
         if self.iceberg is not None and self.iceberg.pending:
             for d in self.iceberg.pending:
                 self._signal(SignalKind.ICEBERG, d, ts, ti)
             self.iceberg.pending.clear()
-        if top is None:
+        if depth_updated is None:
             return
+        mid2 = bf.mid2_raw
         if biggest is not None and self.large is not None and not (last.flags & OrderBookDelta.F_SNAPSHOT):
             # the batch's largest single-level increase, tested against the rolling distribution
             inc, side, price_raw = biggest
-            d = self.large.on_level_increase(side, price_raw, inc, top.mid2_raw)
+            d = self.large.on_level_increase(side, price_raw, inc, mid2)
             if d is not None:
                 self._signal(SignalKind.LARGE_ORDER, d, ts, ti)
-        if self.imbalance is not None:
-            d = self.imbalance.on_depth(ts, top.depth_imbalance)
+        if depth_updated and self.imbalance is not None:
+            d = self.imbalance.on_depth(ts, bf.depth_imbalance)
             if d is not None:
                 self._signal(SignalKind.IMBALANCE, d, ts, ti)
         if self.regime is not None:
-            self._regime(ts, top.mid2_raw / (2 * FIXED_SCALAR), ti)
+            self._regime(ts, mid2 / (2 * FIXED_SCALAR), ti)
 
     def on_quote(self, q: QuoteTick) -> None:
         """Remember the best bid/ask for the quote rule when no L2 book feeds this instrument."""
         self._quote = (q.bid_price.raw, q.ask_price.raw)
-        if self.book.top is None and self.regime is not None:
+        if self.book.top_raw is None and self.regime is not None:
             ts = self._time(q.ts_event)
             self._regime(ts, (q.bid_price.raw + q.ask_price.raw) / (2 * FIXED_SCALAR), q.ts_init)
 
@@ -488,14 +504,14 @@ class OrderFlowEngine:
 
         def on_trade(t: TradeTick) -> None:
             st.on_trade(t)
-            if st.book.top is None:
+            if st.book.top_raw is None:
                 corr.update(key, st.now, t.price.raw / FIXED_SCALAR)
 
         def on_deltas(batch: list[OrderBookDelta]) -> None:
             st.on_deltas(batch, cache.books.get(iid))
-            top = st.book.top
-            if top is not None:
-                corr.update(key, st.now, top.mid2_raw / (2 * FIXED_SCALAR))
+            mid2 = st.book.mid2_raw
+            if mid2 is not None:
+                corr.update(key, st.now, mid2 / (2 * FIXED_SCALAR))
 
         def on_quote(q: QuoteTick) -> None:
             st.on_quote(q)

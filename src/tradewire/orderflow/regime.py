@@ -28,40 +28,12 @@ from typing import Any
 import numpy as np
 
 
-class _Grid:
-    """Forward-filled prices on a UTC-aligned grid."""
-
-    __slots__ = ("_end", "_last", "interval_ns", "prices")
-
-    def __init__(self, interval_ns: int, keep: int) -> None:
-        if interval_ns <= 0:
-            raise ValueError(f"interval_ns must be positive, got {interval_ns}")
-        self.interval_ns = interval_ns
-        self.prices: deque[float] = deque(maxlen=keep)
-        self._end: int | None = None
-        self._last: float | None = None
-
-    def advance(self, ts: int) -> int:
-        """Close every slot ending at or before ``ts``; returns how many slots closed."""
-        end = self._end
-        if end is None:
-            self._end = ts - ts % self.interval_ns + self.interval_ns
-            return 0
-        if ts < end:
-            return 0
-        n = (ts - end) // self.interval_ns + 1
-        if self._last is not None:
-            for _ in range(min(n, self.prices.maxlen or n)):
-                self.prices.append(self._last)
-        self._end = end + n * self.interval_ns
-        return n
-
-    def set(self, price: float) -> None:
-        self._last = price
-
-
 class RegimeIndicator:
     """Volatility and trend regime from grid-sampled prices (module docs).
+
+    The window sums (squared returns over ``short`` and ``long`` slots, absolute price changes over
+    ``short`` slots) are kept incrementally, so closing a grid slot costs O(1); they are recomputed from
+    the windows every ``long`` slots to keep float rounding from accumulating.
 
     Parameters
     ----------
@@ -80,10 +52,20 @@ class RegimeIndicator:
     __slots__ = (
         "_cand",
         "_cand_n",
-        "_grid",
+        "_end",
+        "_last",
+        "_moves",
+        "_n_closed",
+        "_path",
+        "_prices",
+        "_r2_long",
+        "_r2_short",
+        "_s2_long",
+        "_s2_short",
         "_state",
         "confirm",
         "high_ratio",
+        "interval_ns",
         "long",
         "low_ratio",
         "short",
@@ -100,27 +82,71 @@ class RegimeIndicator:
         trend_er: float = 0.3,
         confirm: int = 5,
     ) -> None:
+        if interval_ns <= 0:
+            raise ValueError(f"interval_ns must be positive, got {interval_ns}")
         if not 2 <= short < long:
             raise ValueError(f"need 2 <= short < long, got {short}, {long}")
         if not 0 < low_ratio < 1 < high_ratio or not 0 < trend_er < 1:
             raise ValueError("need 0 < low_ratio < 1 < high_ratio and 0 < trend_er < 1")
-        self.short, self.long = short, long
-        self.high_ratio, self.low_ratio, self.trend_er = high_ratio, low_ratio, trend_er
-        self._grid = _Grid(interval_ns, long + 1)
         if confirm < 1:
             raise ValueError(f"confirm must be >= 1, got {confirm}")
+        self.interval_ns = interval_ns
+        self.short, self.long = short, long
+        self.high_ratio, self.low_ratio, self.trend_er = high_ratio, low_ratio, trend_er
         self.confirm = confirm
+        self._end: int | None = None
+        self._last: float | None = None
+        self._prices: deque[float] = deque(maxlen=short + 1)  # slot prices, for the efficiency ratio
+        self._r2_long: deque[float] = deque()
+        self._r2_short: deque[float] = deque()
+        self._moves: deque[float] = deque()  # |P_i - P_{i-1}| over the short window
+        self._s2_long = self._s2_short = self._path = 0.0
+        self._n_closed = 0
         self._state: dict[str, Any] | None = None
         self._cand: tuple[str, str] | None = None
         self._cand_n = 0
 
+    def _close_slot(self, price: float) -> None:
+        prices = self._prices
+        if prices:
+            prev = prices[-1]
+            r = math.log(price / prev)
+            r2 = r * r
+            mv = abs(price - prev)
+            self._r2_long.append(r2)
+            self._s2_long += r2
+            if len(self._r2_long) > self.long:
+                self._s2_long -= self._r2_long.popleft()
+            self._r2_short.append(r2)
+            self._s2_short += r2
+            self._moves.append(mv)
+            self._path += mv
+            if len(self._r2_short) > self.short:
+                self._s2_short -= self._r2_short.popleft()
+                self._path -= self._moves.popleft()
+        prices.append(price)
+        self._n_closed += 1
+        if self._n_closed % self.long == 0:  # bound float drift of the running sums
+            self._s2_long = math.fsum(self._r2_long)
+            self._s2_short = math.fsum(self._r2_short)
+            self._path = math.fsum(self._moves)
+
     def update(self, ts: int, price: float) -> dict[str, Any] | None:
         """Feed a price at ``ts``; returns the new regime when it changed (else None)."""
-        g = self._grid
-        closed = g.advance(ts)
-        g.set(price)
-        if not closed:
+        end = self._end
+        if end is None:
+            self._end = ts - ts % self.interval_ns + self.interval_ns
+            self._last = price
             return None
+        if ts < end:
+            self._last = price
+            return None
+        closed = (ts - end) // self.interval_ns + 1
+        last = self._last
+        for _ in range(min(closed, self.long + 1)):  # quiet slots repeat the last price
+            self._close_slot(last)
+        self._end = end + closed * self.interval_ns
+        self._last = price
         st = self.compute()
         if st is None:
             return None
@@ -142,25 +168,21 @@ class RegimeIndicator:
 
     @property
     def state(self) -> dict[str, Any] | None:
-        """Last computed regime (None during warm-up)."""
+        """Last reported regime with refreshed figures (None during warm-up)."""
         return self._state
 
     def compute(self) -> dict[str, Any] | None:
-        """Regime from the current grid: ``{"volatility", "trend", "vol_ratio", "efficiency_ratio", "rv_short"}``."""
-        p = self._grid.prices
-        if len(p) < self.long + 1:
+        """Regime from the current windows: ``{"volatility", "trend", "vol_ratio", "efficiency_ratio", "rv_short"}``."""
+        if len(self._r2_long) < self.long:
             return None
-        arr = np.log(np.fromiter(p, dtype=float, count=len(p)))
-        r = np.diff(arr)
-        r2 = r * r
-        m_long = float(r2.mean())
-        m_short = float(r2[-self.short :].mean())
+        m_long = max(self._s2_long, 0.0) / self.long
+        m_short = max(self._s2_short, 0.0) / self.short
         ratio = math.sqrt(m_short / m_long) if m_long > 0 else 1.0
         vol = "high" if ratio >= self.high_ratio else "low" if ratio <= self.low_ratio else "normal"
-        seg = np.fromiter(p, dtype=float, count=len(p))[-(self.short + 1) :]
-        path = float(np.abs(np.diff(seg)).sum())
-        move = float(seg[-1] - seg[0])
-        er = abs(move) / path if path > 0 else 0.0
+        p = self._prices
+        move = p[-1] - p[0]
+        path = self._path
+        er = min(1.0, abs(move) / path) if path > 1e-12 * abs(p[-1]) else 0.0
         trend = ("up" if move > 0 else "down") if er >= self.trend_er else "range"
         return {
             "volatility": vol,

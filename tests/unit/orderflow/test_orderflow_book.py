@@ -32,7 +32,8 @@ def batch(*deltas: OrderBookDelta) -> list[OrderBookDelta]:
 def apply(book: OrderBook, flow: BookFlow, deltas: list[OrderBookDelta]):
     book.apply_deltas(deltas)  # the data engine applies the batch before publishing it
     flow.on_deltas(deltas)
-    return flow.on_batch(book, deltas[-1].ts_event)
+    flow.on_batch(book, deltas[-1].ts_event)
+    return flow.top
 
 
 @pytest.fixture
