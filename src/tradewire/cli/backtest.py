@@ -68,8 +68,36 @@ def write_trades_csv(trades, path: Path) -> None:
                         t.exit_price, t.pnl, t.fees, t.net_pnl, t.currency])  # fmt: skip
 
 
+def _iso_ns(text: str | None) -> int | None:
+    if text is None:
+        return None
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        raise ValueError(f"time {text!r} needs a timezone (e.g. 2024-01-01T00:00:00Z)")
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+
+
+def _catalog_bars(root: Path, bar_type: str | None, start: str | None, end: str | None) -> tuple[BarType, list[Bar]]:
+    """Bars of ``bar_type`` from a Parquet catalog (ValueError when missing or ambiguous)."""
+    from tradewire.data.catalog import ParquetDataCatalog
+
+    if not root.is_dir():
+        raise ValueError(f"no catalog at {root}")
+    cat = ParquetDataCatalog(root)
+    if bar_type is None:
+        types = cat.keys("bars")
+        if len(types) != 1:
+            raise ValueError(f"--bar-type is needed: the catalog holds bar types {types}")
+        bar_type = types[0]
+    bt = BarType.from_str(bar_type)
+    bars = cat.bars([bt], _iso_ns(start), _iso_ns(end))
+    return bt, bars
+
+
 def backtest(
-    data: Annotated[Path, typer.Option("--data", help="Recorded bar file (CSV, feather, JSON, zip ...).")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Recorded bar file (CSV, feather, JSON, zip ...).")
+    ] = None,
     strategy: Annotated[str, typer.Option(help="Strategy name.")] = "sma_cross",
     param: Annotated[list[str] | None, typer.Option("--param", help="Strategy parameter key=value (repeat).")] = None,
     fill: Annotated[str, typer.Option(help="Market order fills: next-open or close.")] = "next-open",
@@ -81,6 +109,14 @@ def backtest(
     trades_out: Annotated[Path | None, typer.Option("--trades-out", help="Write closed trades to this CSV.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the equity curve to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Read bars from this Parquet catalog instead of --data.")
+    ] = None,
+    bar_type_opt: Annotated[
+        str | None, typer.Option("--bar-type", help="With --catalog: bars to read, e.g. ORCL.SIM-1-DAY-LAST.")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="With --catalog: first bar close (ISO UTC), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option(help="With --catalog: last bar close (ISO UTC), exclusive.")] = None,
 ) -> None:
     """Backtest a strategy on a bar file and print the results."""
     from dataclasses import replace
@@ -99,11 +135,17 @@ def backtest(
     fill_mode = {"next-open": BarFillMode.NEXT_OPEN, "close": BarFillMode.CLOSE}.get(fill)
     if fill_mode is None:
         raise typer.BadParameter("--fill must be next-open or close")
-    if not data.exists():
-        raise typer.BadParameter(f"no such file: {data}")
+    if (data is None) == (catalog is None):
+        raise typer.BadParameter("give exactly one of --data FILE or --catalog DIR --bar-type TYPE")
     try:
-        bar_type = default_bar_type(data, fmt)
-        bars = load_bars(data, format=fmt, bar_type=bar_type)
+        if catalog is not None:
+            bar_type, bars = _catalog_bars(catalog, bar_type_opt, start, end)
+            data = catalog
+        else:
+            if not data.exists():
+                raise typer.BadParameter(f"no such file: {data}")
+            bar_type = default_bar_type(data, fmt)
+            bars = load_bars(data, format=fmt, bar_type=bar_type)
     except (DataFormatError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -55,3 +55,28 @@ def test_unknown_strategy_and_fill_are_rejected():
     assert res.exit_code != 0 and "unknown strategy" in res.output
     res = runner.invoke(app, ["backtest", "--data", str(ORCL), "--fill", "tomorrow"])
     assert res.exit_code != 0
+
+
+def test_backtest_from_catalog_equals_backtest_from_file(tmp_path):
+    cat = tmp_path / "catalog"
+    res = runner.invoke(app, ["data", "import", str(ORCL), "--catalog", str(cat)])
+    assert res.exit_code == 0, res.output
+    from_file = runner.invoke(app, ["backtest", "--data", str(ORCL), "--json"])
+    from_cat = runner.invoke(app, ["backtest", "--catalog", str(cat), "--bar-type", "ORCL.SIM-1-DAY-LAST", "--json"])
+    assert from_cat.exit_code == 0, from_cat.output
+    a = json.loads(from_file.stdout.strip().splitlines()[-1])
+    b = json.loads(from_cat.stdout.strip().splitlines()[-1])
+    for key in ("final_equity", "trades", "fills", "closed_pnl"):
+        assert a[key] == b[key]
+    ranged = runner.invoke(
+        app, ["backtest", "--catalog", str(cat), "--start", "2000-01-01T00:00:00Z", "--end", "2001-01-01T00:00:00Z",
+              "--json"],
+    )  # fmt: skip
+    assert ranged.exit_code == 0, ranged.output
+    # bars are stamped at their close (date + 1 day): 1999-12-31 closes at 2000-01-01 00:00 and is included
+    assert json.loads(ranged.stdout.strip().splitlines()[-1])["events"] == 253
+
+
+def test_backtest_needs_exactly_one_source(tmp_path):
+    res = runner.invoke(app, ["backtest"])
+    assert res.exit_code != 0 and "exactly one of" in res.output
