@@ -89,11 +89,14 @@ class CcxtDataClient(DataClient):
         Levels requested for book snapshots (Binance: up to 5000; 1000 matches the recipe).
     poll_interval_s : float
         Period of REST polling where a venue lacks a stream.
+    keep_books : bool
+        Also apply every delivered batch to the client's own book (``books``), e.g. to compare with the
+        venue in tests. The engine maintains its own book either way; the sequencing does not need it.
 
     Attributes
     ----------
     books : dict[InstrumentId, SyncedOrderBook]
-        The client's own gap-checked books (event-loop thread; read when quiescent).
+        The client's synchronizers and (with ``keep_books``) books (event-loop thread; read when quiescent).
     reconnects, snapshots : int
         Counters.
     """
@@ -106,8 +109,10 @@ class CcxtDataClient(DataClient):
         retry: RetryPolicy = RetryPolicy(max_attempts=1_000_000, base_delay=0.25, max_delay=30.0),
         snapshot_limit: int = 1000,
         poll_interval_s: float = 2.0,
+        keep_books: bool = False,
     ) -> None:
         super().__init__(connection.venue)
+        self.keep_books = keep_books
         self.conn = connection
         self.ex = connection.exchange
         self.clock = clock
@@ -237,10 +242,10 @@ class CcxtDataClient(DataClient):
         async def body() -> None:
             nonlocal watch
             if watch is None or watch.done():
-                watch = asyncio.ensure_future(self.ex.watch_order_book(sym, self.snapshot_limit))
+                watch = asyncio.ensure_future(self._subscribe_depth(market))
             if synced.stale:
                 await self._resync_book(st, sym, watch)
-            await watch  # re-armed next round; raises when the socket drops
+            await watch  # never resolves while the socket lives; raises when it drops
             watch = None
 
         try:
@@ -273,18 +278,36 @@ class CcxtDataClient(DataClient):
             st.broken = False
             pending = synced.sync.on_snapshot(last_id, ts, ts)
             synced.book.clear()
-            synced.book.apply_deltas(snap)
+            if self.keep_books:
+                synced.book.apply_deltas(snap)
             synced.book.sequence = last_id
             self.snapshots += 1
             self._deliver_batch(snap)
             for batch in pending:
-                synced.book.apply_deltas(batch)
+                if self.keep_books:
+                    synced.book.apply_deltas(batch)
                 self._deliver_batch(batch)
+            synced.book.sequence = synced.sync.last_update_id or last_id
             st.last_u = synced.sync.last_update_id
             if not synced.stale:
                 return
             await asyncio.sleep(0.05)  # snapshot older than the buffered diffs: take another
         raise VenueError(f"{st.instrument.id}: could not synchronize the book after 5 snapshots")
+
+    def _subscribe_depth(self, market: dict[str, Any]) -> Any:
+        """Subscribe ccxt's socket to ``<symbol>@depth@100ms`` without ccxt's own book.
+
+        ``watch_order_book`` would also keep a float book and fetch a second REST snapshot (weight) per
+        subscription; the raw stream is all the synchronizer needs. The returned future only settles with the
+        connection's error (ccxt rejects every pending future of a closed socket), which drives reconnects.
+        """
+        ex = self.ex
+        mtype = "spot" if market.get("spot") else ("linear" if market.get("linear") else "inverse")
+        name = f"{market['lowercaseId']}@depth@100ms"
+        url = ex.get_ws_url(mtype, "public") + "/" + ex.stream(mtype, "tradewire-depth::" + market["symbol"])
+        request = {"method": "SUBSCRIBE", "params": [name], "id": ex.request_id(url)}
+        subscription = {"id": str(request["id"]), "name": name}
+        return ex.watch(url, "tradewire-depth::" + market["symbol"], request, name, subscription)
 
     async def _rest_depth(self, market_id: str) -> dict[str, Any]:
         """Raw depth snapshot with the venue's decimal text (ccxt's unified one turns prices into floats)."""
@@ -313,7 +336,8 @@ class CcxtDataClient(DataClient):
         before = synced.sync.last_update_id
         out = synced.sync.on_update(int(msg["U"]), u, msg.get("pu"), deltas, te, ts)
         for batch in out:
-            synced.book.apply_deltas(batch)
+            if self.keep_books:
+                synced.book.apply_deltas(batch)
             synced.book.sequence = u
             self._deliver_batch(batch)
         if out:

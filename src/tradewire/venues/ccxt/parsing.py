@@ -266,6 +266,39 @@ def _raw(d: Decimal, precision: int) -> tuple[int, int]:
     return parse_raw(n), max(precision, min(decimals_of(n), FIXED_PRECISION))
 
 
+def _text_raw(text: str, precision: int) -> tuple[int, int]:
+    """Fast path for plain decimal text (``"61837.63000000"``): exact raw and display precision."""
+    whole, dot, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    if len(frac) <= FIXED_PRECISION and whole.isdigit() and (not frac or frac.isdigit()):
+        raw = int(whole) * 1_000_000_000 + (int(frac) * 10 ** (FIXED_PRECISION - len(frac)) if frac else 0)
+        return raw, max(precision, len(frac))
+    return parse_raw(text), precision  # raises with the reason (sign, exponent, too many decimals)
+
+
+_PRICE_CACHE: dict[tuple[str, int], Price] = {}
+
+
+def _level_price(text: Any, precision: int) -> Price:
+    key = (text, precision)
+    px = _PRICE_CACHE.get(key)
+    if px is None:
+        if type(text) is str and "e" not in text and "E" not in text:
+            px = Price.from_raw(*_text_raw(text, precision))
+        else:
+            px = price(text, precision)
+        if len(_PRICE_CACHE) > 100_000:
+            _PRICE_CACHE.clear()
+        _PRICE_CACHE[key] = px
+    return px
+
+
+def _level_size(text: Any, precision: int) -> Quantity:
+    if type(text) is str and "e" not in text and "E" not in text and not text.startswith("-"):
+        return Quantity.from_raw(*_text_raw(text, precision))
+    return quantity(text, precision)
+
+
 def money(value: Any, currency: str) -> Money:
     """Money from venue text (or ccxt float) in ``currency`` (9 decimals kept)."""
     d = to_decimal(value) or Decimal(0)
@@ -301,7 +334,7 @@ def depth_deltas(
                                   ts_event, ts_init))  # fmt: skip
     for side, levels in ((BookSide.BID, bids), (BookSide.ASK, asks)):
         for p, s in levels:
-            px, sz = price(p, price_precision), quantity(s, size_precision)
+            px, sz = _level_price(p, price_precision), _level_size(s, size_precision)
             action = BookAction.DELETE if sz.raw == 0 else (BookAction.ADD if snapshot else BookAction.UPDATE)
             out.append(OrderBookDelta(instrument_id, action, side, px, sz, flag, sequence, ts_event, ts_init))
     if out:

@@ -43,7 +43,7 @@ def top(book: OrderBook, n: int = 20):
 
 
 def make_client(conn, quality=None):
-    client = CcxtDataClient(conn, LiveClock(), quality, retry=RetryPolicy(1000, 0.05, 0.2))
+    client = CcxtDataClient(conn, LiveClock(), quality, retry=RetryPolicy(1000, 0.05, 0.2), keep_books=True)
     sink = Sink()
     client.set_handler(sink)
     client.connect_blocking()
