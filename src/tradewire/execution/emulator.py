@@ -13,9 +13,9 @@ trades):
 Trailing stops keep ``trigger = p - offset`` (sell) or ``p + offset`` (buy) and move it only in the
 favourable direction (up for a sell stop, down for a buy stop). The offset is a price distance, or
 basis points of ``p`` (1 bp = 1/10,000) rounded half-even to the instrument's tick. Each move is an
-``OrderUpdated(trigger_price=...)`` event. A bar is walked as open, then the extreme nearer the open,
-then the other extreme, then close (an assumption: the true intrabar path is unknown;
-NautilusTrader's bar execution walks open, high, low, close by default).
+``OrderUpdated(trigger_price=...)`` event. A bar is walked along :func:`tradewire.model.data.bar_path_raw`
+(open, high, low, close for an up or flat bar, else open, low, high, close), the same path the paper
+venue matches on (an assumption: the true intrabar path is unknown).
 Orders whose ``expire_time_ns`` has passed (DAY/GTD) expire on the first data at or after it, or on
 :meth:`OrderEmulator.on_time` (``ExecutionEngine.on_time``), whichever comes first.
 """
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradewire.core.cache import Cache
-from tradewire.model.data import Bar, QuoteTick, TradeTick
+from tradewire.model.data import Bar, QuoteTick, TradeTick, bar_path_raw
 from tradewire.model.enums import OrderSide, OrderType
 from tradewire.model.identifiers import ClientOrderId, InstrumentId
 from tradewire.model.objects import Price, div_round, parse_raw
@@ -138,13 +138,11 @@ class OrderEmulator:
                 self._check(order, px, tick.ts_event)
 
     def on_bar(self, bar: Bar) -> None:
-        """Walk open, nearer extreme, farther extreme, close through the held orders of the bar's instrument."""
+        """Walk the bar's assumed path (:func:`~tradewire.model.data.bar_path_raw`) through the held orders."""
         held = self._orders.get(bar.bar_type.instrument_id)
         if not held:
             return
-        o, h, lo, c = bar.open.raw, bar.high.raw, bar.low.raw, bar.close.raw
-        path = (o, h, lo, c) if h - o <= o - lo else (o, lo, h, c)
-        for px in path:
+        for px in bar_path_raw(bar):
             for order in list(held.values()):
                 if order.client_order_id in held:
                     self._check(order, px, bar.ts_event)

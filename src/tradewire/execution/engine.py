@@ -32,7 +32,7 @@ from tradewire.core.clock import Clock
 from tradewire.execution.brackets import ContingencyManager
 from tradewire.execution.client import ExecutionClient
 from tradewire.execution.emulator import REQUIRED_CAPABILITY, OrderEmulator, limit_price_after_trigger
-from tradewire.execution.reports import AccountState
+from tradewire.model.account import AccountState
 from tradewire.model.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder, SubmitOrderList
 from tradewire.model.data import Bar, QuoteTick, TradeTick
 from tradewire.model.enums import ContingencyType, OrderStatus, OrderType

@@ -1,10 +1,11 @@
-"""Venue reports used for reconciliation, and the `AccountState` event.
+"""Venue reports used for reconciliation (and a re-export of the `AccountState` event).
 
 An `ExecutionClient` answers three questions about what the venue knows: which orders exist and in
 what state (:class:`OrderStatusReport`), which executions happened (:class:`FillReport`) and which
 positions are open (:class:`PositionReport`). The engine compares them with its own cache after a
-(re)connect. :class:`AccountState` is pushed by clients through the same event handler as order
-events whenever the venue reports new balances or margins.
+(re)connect. :class:`~tradewire.model.account.AccountState` (defined in the model layer, re-exported here) is pushed
+by clients through the same event handler as order events whenever the venue reports new balances or
+margins.
 
 All timestamps are UTC nanoseconds: ``ts_event`` when the venue says it happened, ``ts_init`` when
 tradewire built the object.
@@ -12,8 +13,9 @@ tradewire built the object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from tradewire.model.account import AccountState, MarginBalance  # re-exported: they live in the model layer
 from tradewire.model.enums import (
     LiquiditySide,
     OrderSide,
@@ -114,49 +116,6 @@ class PositionReport:
         if self.position_side is PositionSide.SHORT:
             return -self.quantity.raw
         return self.quantity.raw if self.position_side is PositionSide.LONG else 0
-
-
-@dataclass(frozen=True, slots=True)
-class MarginBalance:
-    """Margin held for one instrument (or the whole account when ``instrument_id`` is None)."""
-
-    initial: Money
-    maintenance: Money
-    instrument_id: InstrumentId | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountState:
-    """Balances (and margins) of one account as reported by the venue.
-
-    Parameters
-    ----------
-    account_id : AccountId
-    balances : dict[str, tuple[Money, Money, Money]]
-        Per currency code: ``(total, locked, free)`` with ``total == locked + free``.
-    margins : tuple[MarginBalance, ...]
-        Margin requirements per instrument (empty for cash accounts).
-    ts_event, ts_init : int
-        UTC ns.
-    reported : bool
-        True when it comes from the venue, False when computed locally by the portfolio.
-    """
-
-    account_id: AccountId
-    balances: dict[str, tuple[Money, Money, Money]]
-    ts_event: int
-    ts_init: int
-    margins: tuple[MarginBalance, ...] = field(default=())
-    reported: bool = True
-
-    def __post_init__(self) -> None:
-        for code, (total, locked, free) in self.balances.items():
-            if total.raw != locked.raw + free.raw:
-                raise ValueError(
-                    f"AccountState {self.account_id} {code}: total {total} != locked {locked} + free {free}"
-                )
-            if not (total.currency.code == locked.currency.code == free.currency.code == code):
-                raise ValueError(f"AccountState {self.account_id}: balance currencies do not match key {code}")
 
 
 __all__ = ["AccountState", "FillReport", "MarginBalance", "OrderStatusReport", "PositionReport"]

@@ -1,5 +1,6 @@
 """Pure domain types (stdlib only): identifiers, exact values, instruments, data, orders, positions."""
 
+from tradewire.model.account import AccountState, MarginBalance
 from tradewire.model.data import Bar, BarSpecification, BarType, OrderBookDelta, QuoteTick, TradeTick
 from tradewire.model.enums import (
     AggressorSide,
@@ -56,10 +57,11 @@ from tradewire.model.orders import TRANSITIONS, InvalidStateTransition, Order
 from tradewire.model.position import Position
 
 __all__ = [
-    "FIXED_SCALAR", "ORDER_EVENT_TYPES", "TRANSITIONS", "USD", "USDT", "AccountId", "AggressorSide",
+    "FIXED_SCALAR", "ORDER_EVENT_TYPES", "TRANSITIONS", "USD", "USDT", "AccountId", "AccountState", "AggressorSide",
     "AssetClass", "Bar", "BarAggregation", "BarSpecification", "BarType", "BookAction", "BookSide",
     "ClientOrderId", "ContingencyType", "Currency", "Instrument", "InstrumentClass", "InstrumentId",
-    "InvalidStateTransition", "LiquiditySide", "Money", "OmsType", "Order", "OrderAccepted", "OrderBookDelta",
+    "InvalidStateTransition", "LiquiditySide", "MarginBalance", "Money", "OmsType", "Order", "OrderAccepted",
+    "OrderBookDelta",
     "OrderCancelRejected", "OrderCanceled", "OrderDenied", "OrderEvent", "OrderExpired", "OrderFilled",
     "OrderInitialized", "OrderListId", "OrderModifyRejected", "OrderPendingCancel", "OrderPendingUpdate",
     "OrderRejected", "OrderSide", "OrderStatus", "OrderSubmitted", "OrderTriggered", "OrderType",

@@ -171,6 +171,32 @@ class Bar:
     __hash__ = None  # type: ignore[assignment]
 
 
+def bar_path_raw(bar: Bar) -> tuple[int, int, int, int]:
+    """The assumed price path inside a bar, as four raw prices (scale 1e9).
+
+    ``(open, high, low, close)`` when ``close >= open`` (an up or flat bar), else
+    ``(open, low, high, close)``. The true order of the high and the low inside a bar is unknown;
+    this fixed rule (an up bar is assumed to have gone up first) is the one assumption of the whole
+    engine: the paper venue's matching engine and the OMS order emulator
+    both walk bars with this function, so a venue-native stop and an emulated stop see the same path.
+
+    Parameters
+    ----------
+    bar : Bar
+        Any bar.
+
+    Returns
+    -------
+    tuple[int, int, int, int]
+        The four raw prices in the order they are assumed to have traded.
+    """
+    o = bar.open.raw
+    c = bar.close.raw
+    if c >= o:
+        return o, bar.high.raw, bar.low.raw, c
+    return o, bar.low.raw, bar.high.raw, c
+
+
 class OrderBookDelta:
     """One change to an L2 (market-by-price) book.
 

@@ -3,7 +3,7 @@
 Balances are exact raw Money integers (scale 1e9) per currency code.
 
 * ``total`` changes only with fills (traded notional for spot instruments, realized P&L for
-  derivatives), fees, and venue-reported :class:`~tradewire.execution.reports.AccountState`.
+  derivatives), fees, and venue-reported :class:`~tradewire.model.account.AccountState`.
 * ``locked`` is what open orders (and, in a margin account, open positions) reserve.
 * ``free = total - locked``.
 

@@ -32,7 +32,7 @@ import logging
 from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
 from tradewire.core.clock import Clock
-from tradewire.execution.reports import AccountState, MarginBalance
+from tradewire.model.account import AccountState, MarginBalance
 from tradewire.model.enums import InstrumentClass, OmsType, OrderSide, OrderType
 from tradewire.model.events import OrderFilled
 from tradewire.model.identifiers import AccountId, ClientOrderId, InstrumentId, PositionId, StrategyId, Venue

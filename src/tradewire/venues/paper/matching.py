@@ -10,9 +10,9 @@ Liquidity comes from the data fed in, in this order of preference:
   unknown) aggressor, sell limits symmetrically; the fill is limited by the trade size and, at the
   order's own price, by the queue ahead (`QueuePositionModel`). Trades also trigger stops. With no book,
   a market order fills at the next trade's price.
-* **Bars**: the price path inside a bar is assumed to be open -> high -> low -> close when close >= open,
-  else open -> low -> high -> close (the fixed rule of several common backtesters; note it is only an
-  assumption: the true intrabar order is unknown). Orders are matched along that path: at the open a
+* **Bars**: the price path inside a bar is :func:`tradewire.model.data.bar_path_raw`: open -> high -> low
+  -> close when close >= open, else open -> low -> high -> close (only an assumption: the true intrabar
+  order is unknown; the OMS order emulator walks the same path). Orders are matched along that path: at the open a
   crossing order fills at the open (gap), later a limit fills at its limit and a stop at its trigger.
   Bars carry no depth, so bar fills are for the whole remaining quantity. Market orders follow
   `BarFillMode`: NEXT_OPEN fills at the next bar's open (``ts_event`` = that bar's open time, its
@@ -33,7 +33,7 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
-from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick
+from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick, bar_path_raw
 from tradewire.model.enums import AggressorSide, LiquiditySide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.events import (
     OrderAccepted,
@@ -235,8 +235,8 @@ class MatchingEngine:
         t_open = bar.ts_event - interval
         self._advance(t_open)
         if self.working and self._session_ok(t_open):
-            o, h, lo, c = bar.open.raw, bar.high.raw, bar.low.raw, bar.close.raw
-            path = (o, h, lo, c) if c >= o else (o, lo, h, c)
+            path = bar_path_raw(bar)
+            o = path[0]
             orders = list(self.working.values())
             for vo in orders:
                 if vo.client_order_id in self.working:

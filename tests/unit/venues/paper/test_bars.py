@@ -125,3 +125,18 @@ def test_no_orders_bar_path_keeps_latest_bar(orcl_bars, orcl, harness):
     engine = h.client.matching_engine(ORCL)
     assert engine.last_bar is orcl_bars[-1] and engine.ts == orcl_bars[-1].ts_event
     assert h.events == []
+
+
+def test_up_bar_with_low_nearer_the_open_still_walks_high_first(orcl_bars, orcl, harness):
+    # 1995-01-06: O 2.092592 H 2.154321 L 2.061728 C 2.117284 - an up bar whose low (0.030864 away) is
+    # nearer the open than its high (0.061729 away). The engine's one rule (bar_path_raw) walks
+    # O -> H -> L -> C, like the OMS emulator, so the buy stop fills before the sell stop.
+    h = harness([orcl])
+    for bar in orcl_bars[:3]:
+        h.client.process_bar(bar)
+    sell_stop = h.submit(ORCL, "sell", "stop_market", "100", trigger="2.065000")
+    buy_stop = h.submit(ORCL, "buy", "stop_market", "100", trigger="2.150000")
+    h.client.process_bar(orcl_bars[3])
+    fills = [e for e in h.events if type(e).__name__ == "OrderFilled"]
+    assert [f.client_order_id for f in fills] == [buy_stop.client_order_id, sell_stop.client_order_id]
+    assert [str(f.last_px) for f in fills] == ["2.150000", "2.065000"]
