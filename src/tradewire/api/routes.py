@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradewire.node.live import NodeCommandError
+from tradewire.node.commands import NodeCommandError
 
 DecimalText = Annotated[
     str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,9})?$", description="exact decimal as text", examples=["0.01"])
