@@ -1,4 +1,5 @@
-"""Order flow on the real recorded sessions: Binance BTCUSDT spot (2024-08-08) and Databento ES MBO (2023-12-25).
+"""Order flow on the real recorded sessions: Binance BTCUSDT spot (2024-08-08) and Databento ES MBO (2023-12-25),
+and a backtest of the order-flow example strategy on the Binance session (paper venue, L2 fills).
 
 Totals are checked against independent parses of the raw files (pandas on the JSON lines; the
 ``databento`` package's own DataFrame for DBN), footprint bars against tradewire's time-bar aggregator,
@@ -11,6 +12,7 @@ import gzip
 import json
 import random
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -25,9 +27,15 @@ from tradewire.data.aggregation import aggregate
 from tradewire.data.engine import DataEngine
 from tradewire.model.data import BarSpecification, BarType, TradeTick
 from tradewire.model.enums import BarAggregation
+from tradewire.model.events import OrderFilled
+from tradewire.model.objects import Currency, Money
+from tradewire.node.backtest import BacktestEngine
+from tradewire.node.kernel import VenueConfig
 from tradewire.orderflow import OrderFlowConfig, OrderFlowEngine, SignalKind
 from tradewire.orderflow.sessions import load_session
 from tradewire.orderflow.trades import Classification
+from tradewire.strategy.examples import STRATEGIES
+from tradewire.venues.paper.config import BookLevel, PaperVenueConfig
 
 FIX = Path(__file__).parent.parent / "fixtures"
 BINANCE = FIX / "binance" / "hftbacktest_binance_spot_btcusdt_20240808.gz"
@@ -209,3 +217,75 @@ def test_signal_rates_on_time_shuffled_trades(binance, binance_run, capsys):
     # aggressive-order size quantiles do not depend on order, so large trades stay: a sanity check that
     # the shuffle kept the trades themselves
     assert rates["large_order"]["shuffled_mean"] > 0
+
+
+def test_stoikov_microprice_on_es_mbo(mbo, mbo_run):
+    """The fitted adjustment rises with the bid imbalance and stays inside the spread (Stoikov 2018, fig. 4)."""
+    import numpy as np
+
+    from tradewire.data.book import OrderBook
+    from tradewire.orderflow.microprice import fit_microprice
+
+    book = OrderBook(mbo.instrument.id, 2, 0)
+    tops = []
+    for it in mbo.items:
+        if type(it) is list:
+            book.apply_deltas(it)
+            if book.top_bid_raw is not None and book.top_ask_raw is not None:
+                tops.append((book.top_bid_raw, book.best_bid_size_raw(), book.top_ask_raw, book.best_ask_size_raw()))
+    model = fit_microprice(tops, mbo.instrument.tick_size.raw, n_imbalance=10, n_spread=2)
+    one_tick = model.g[0]
+    assert model.transitions > 10_000
+    assert np.all(np.diff(one_tick) > 0)  # more bid size -> higher expected mid
+    assert np.all(np.abs(one_tick) < 0.5)  # the micro-price stays between bid and ask
+    assert one_tick[-1] > 0.2  # and the effect is material: > 0.2 tick at the most imbalanced bucket
+    st, _ = mbo_run
+    st.config = replace(st.config, microprice=model)  # the same state, now reporting the micro-price
+    snap = st.snapshot()["book"]
+    bid, ask = float(snap["bid"]), float(snap["ask"])
+    assert bid < snap["microprice"] < ask
+
+
+def test_orderflow_strategy_backtest_fills_against_the_l2_book(binance):
+    session = binance
+    engine = BacktestEngine(periods_per_year=365)
+    engine.add_venue(
+        VenueConfig(
+            "BINANCE", [Money("100000", Currency.from_str("USDT"))], paper=PaperVenueConfig(book_level=BookLevel.L2)
+        )
+    )
+    engine.add_instrument(session.instrument)
+    engine.add_data(session.items)
+    strat = STRATEGIES["orderflow_imbalance"](
+        "ofi-001",
+        {
+            "instrument_id": str(session.instrument.id),
+            "quantity": "0.01",
+            "hold_seconds": 20,
+            "orderflow": {"session_ns": None},
+        },
+    )
+    engine.add_strategy(strat)
+    cache = engine.kernel.cache
+    iid = session.instrument.id
+    checked = []
+
+    def on_fill(ev) -> None:
+        if isinstance(ev, OrderFilled):
+            book = cache.books[iid]
+            # a market order takes the visible book: a buy fills at an ask level, a sell at a bid level
+            levels = book.asks_raw(20) if str(ev.order_side) == "buy" else book.bids_raw(20)
+            checked.append(ev.last_px.raw in {p for p, _ in levels} or ev.last_px.raw == levels[0][0])
+
+    engine.kernel.bus.subscribe("events.order.*", on_fill)
+    result = engine.run()
+    assert strat.entries >= 5 and strat.exits >= 5
+    fills = result.fills
+    assert len(fills) >= 10 and len(checked) == len(fills) and all(checked)
+    assert {f["side"] for f in fills} == {"buy", "sell"}
+    # long only: every round trip is buy then sell of the same 0.01 BTC, so the position ends flat or long 0.01
+    net = sum((1 if f["side"] == "buy" else -1) * float(f["quantity"]) for f in fills)
+    assert round(net, 8) in (0.0, 0.01)
+    assert result.summary["trades"] >= 5
+    eng_state = strat.engine.instruments[iid]
+    assert eng_state.trades == session.counts["trades"]

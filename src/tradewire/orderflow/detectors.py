@@ -199,6 +199,7 @@ class AbsorptionDetector:
         "_alpha",
         "_ask",
         "_bid",
+        "_cur_size",
         "_last_key",
         "_mean",
         "min_hold_ns",
@@ -228,17 +229,21 @@ class AbsorptionDetector:
         self._bid: _Episode | None = None  # sellers hitting one bid price
         self._ask: _Episode | None = None  # buyers lifting one ask price
         self._last_key: tuple[int, int] | None = None
+        self._cur_size = 0
 
     def on_trade(self, ts: int, price_raw: int, size_raw: int, sign: int) -> Detection | None:
         """Feed one classified trade."""
-        # mean aggressive-order size (trades of one ts and side merged approximately: each trade counts,
-        # but a trade sharing the previous one's (ts, side) updates the mean as part of that order)
+        # mean aggressive-order size: fills sharing (ts_event, side) are one order; an order enters the
+        # mean once it is complete (the next trade has another time or side)
         key = (ts, sign)
-        if self._mean is None:
-            self._mean = float(size_raw)
-        elif key != self._last_key:
-            self._mean += self._alpha * (size_raw - self._mean)
-        self._last_key = key
+        if key != self._last_key:
+            done = self._cur_size
+            if done:
+                m = self._mean
+                self._mean = float(done) if m is None else m + self._alpha * (done - m)
+            self._last_key = key
+            self._cur_size = 0
+        self._cur_size += size_raw
         bid, ask = self._bid, self._ask
         if bid is not None and (price_raw < bid.price or ts - bid.start > self.window_ns):
             bid = self._bid = None
@@ -256,6 +261,8 @@ class AbsorptionDetector:
             else:
                 ask.volume += size_raw
                 ask.n += 1
+        if self._mean is None:
+            return None
         thr = self.volume_multiple * self._mean
         for ep, direction, name in ((bid, 1, "bid"), (ask, -1, "ask")):
             if (

@@ -76,6 +76,9 @@ class OrderFlowConfig:
         Keyword arguments for each detector's constructor.
     keep_signals : int
         Recent signals kept for :meth:`InstrumentOrderFlow.snapshot`.
+    microprice : MicropriceModel | None
+        A fitted Stoikov micro-price model (:func:`tradewire.orderflow.microprice.fit_microprice`); when
+        given, snapshots report the micro-price next to the weighted mid.
     """
 
     depth_levels: int = 10
@@ -98,6 +101,7 @@ class OrderFlowConfig:
     iceberg: dict | None = None
     regime: dict | None = None
     keep_signals: int = 200
+    microprice: Any = None
 
 
 def auto_row_raw(price_raw: int, tick_raw: int, max_rows: int) -> int:
@@ -233,7 +237,13 @@ class InstrumentOrderFlow:
     # ------------------------------------------------------------------ inputs
     def on_trade(self, t: TradeTick) -> None:
         """Process one trade (classification, CVD, VWAP, profile, footprint, trade detectors)."""
-        ts = self._time(t.ts_event)
+        ts = t.ts_event
+        if ts < self.now:
+            ts = self.now
+        else:
+            self.now = ts
+            if ts >= self._next_tick:
+                self._tick(ts)
         p = t.price.raw
         q = t.size.raw
         top = self.book.top_raw
@@ -279,7 +289,13 @@ class InstrumentOrderFlow:
         if not deltas:
             return
         last = deltas[-1]
-        ts = self._time(last.ts_event)
+        ts = last.ts_event  # monotonic event time (inline of _time: this is the hot path)
+        if ts < self.now:
+            ts = self.now
+        else:
+            self.now = ts
+            if ts >= self._next_tick:
+                self._tick(ts)
         self.batches += 1
         self.deltas += len(deltas)
         bf = self.book
@@ -384,6 +400,9 @@ class InstrumentOrderFlow:
                 "spread": self._px(top.spread_raw),
                 "mid": str(top.mid2_raw / 2 / FIXED_SCALAR),
                 "weighted_mid": top.weighted_mid,
+                "microprice": None
+                if self.config.microprice is None
+                else self.config.microprice.microprice(top.bid_raw, top.bid_size_raw, top.ask_raw, top.ask_size_raw),
                 "tob_imbalance": top.tob_imbalance,
                 "depth_imbalance": top.depth_imbalance,
                 "weighted_depth_imbalance": top.weighted_depth_imbalance,

@@ -260,3 +260,29 @@ def test_rolling_correlation_matches_numpy():
     rb = np.diff(np.log(b[-151:]))
     assert m[0][1] == pytest.approx(float(np.corrcoef(ra, rb)[0, 1]))
     assert m[0][1] < -0.5 and m[0][0] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- micro-price
+def test_microprice_on_a_chain_solved_by_hand():
+    from tradewire.orderflow.microprice import fit_transitions
+
+    # 3 imbalance buckets, spread always 1 tick. High imbalance (bucket 2): half the time nothing moves,
+    # half the time the mid ticks up half a tick and the book goes to the middle bucket. Middle bucket:
+    # half the time nothing moves, else +/- half a tick (symmetric), staying in the middle.
+    # By hand: from bucket 2, (1 - Q)^-1 = 1 / (1 - 0.5) = 2; G1 = 2 * 0.5 * 0.5 = +0.5 tick; B sends it to
+    # the middle, whose G1 is 0 and stays 0, so g* = +0.5 tick; the mirror bucket 0 gets -0.5; middle 0.
+    trans = [(2, 1, 0.0, 2, 1)] * 10 + [(2, 1, 0.5, 1, 1)] * 10
+    trans += [(1, 1, 0.0, 1, 1)] * 10 + [(1, 1, 0.5, 1, 1)] * 5 + [(1, 1, -0.5, 1, 1)] * 5
+    model = fit_transitions(trans, tick_raw=S // 4, n_imbalance=3, n_spread=1)
+    assert model.g.shape == (1, 3)
+    assert model.g[0].tolist() == pytest.approx([-0.5, 0.0, 0.5])
+    # bid 100, ask 100.25, bid size 9 vs ask 1 -> I = 0.9, bucket 2: mid 100.125 + 0.5 * 0.25
+    assert model.microprice(100 * S, 9, 100 * S + S // 4, 1) == pytest.approx(100.25)
+    assert model.microprice(100 * S, 9, 100 * S + S // 2, 1) is None  # 2-tick spread: outside the model
+
+
+def test_microprice_needs_usable_transitions():
+    from tradewire.orderflow.microprice import fit_microprice
+
+    with pytest.raises(ValueError):
+        fit_microprice([(100, 1, 99, 1)], tick_raw=1)  # crossed: nothing usable
