@@ -170,7 +170,7 @@ def run_ccxt_orders(n: int) -> list[float]:
     srv.start()
 
     async def main() -> list[float]:
-        ex = ccxt.pro.binance({"apiKey": KEY, "secret": SECRET, "enableRateLimit": False})
+        ex = ccxt.pro.binance({"apiKey": KEY, "secret": SECRET, "enableRateLimit": True})
         for k, v in list(ex.urls["api"].items()):
             if isinstance(v, str) and v.startswith("https://api.binance.com"):
                 ex.urls["api"][k] = v.replace("https://api.binance.com", f"http://127.0.0.1:{srv.port}")
