@@ -389,7 +389,8 @@ class InstrumentOrderFlow:
             ``totals`` (see :meth:`totals`), ``book`` (spread, mid, weighted mid, imbalances), ``cvd``
             (session, rolling, and the last ``cvd_tail`` ``[ts, cvd]`` samples as decimal strings),
             ``vwap`` (VWAP and sigma bands), ``footprint`` (the open bar, else the last closed one),
-            ``liquidity`` (last closed interval totals), ``regime`` and the last ``signals_tail`` signals.
+            ``liquidity`` (last closed interval: totals, OFI, the 10 busiest levels per side), ``regime``
+            and the last ``signals_tail`` signals.
         """
         top = self.book.top
         book = None
@@ -419,6 +420,14 @@ class InstrumentOrderFlow:
         liq = None
         if self.book.intervals:
             iv = self.book.intervals[-1]
+
+            def busiest(levels: dict[int, tuple[int, int, int]]) -> list[dict[str, str]]:
+                top = sorted(levels.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:10]
+                return [
+                    {"price": self._px(p), "added": self._sz(a), "removed": self._sz(r), "traded": self._sz(t)}
+                    for p, (a, r, t) in top
+                ]
+
             liq = {
                 "start_ns": iv.start_ns,
                 "end_ns": iv.end_ns,
@@ -426,6 +435,8 @@ class InstrumentOrderFlow:
                 "removed": self._sz(iv.removed_raw),
                 "traded": self._sz(iv.traded_raw),
                 "ofi": self._sz(iv.ofi_raw),
+                "bid_levels": busiest(iv.bids),
+                "ask_levels": busiest(iv.asks),
             }
         tail = list(self.cvd_series)[-cvd_tail:] if cvd_tail else []
         return {
@@ -486,13 +497,11 @@ class OrderFlowEngine:
         self.correlation = RollingCorrelation(self.config.interval_ns, correlation_window)
         self._handlers: dict[InstrumentId, list[tuple[str, Callable]]] = {}
 
-    def _state_for(self, iid: InstrumentId, sample_price=None) -> InstrumentOrderFlow:
+    def _state_for(self, iid: InstrumentId) -> InstrumentOrderFlow:
         inst = self.cache.instruments.get(iid)
-        if inst is not None:
-            pp, sp, tick = inst.price_precision, inst.size_precision, inst.tick_size.raw
-        else:
-            pp = sample_price.precision if sample_price is not None else 2
-            sp, tick = 8, FIXED_SCALAR // 10**pp
+        if inst is None:
+            raise KeyError(f"instrument {iid} is not in the cache: add it before following its order flow")
+        pp, sp, tick = inst.price_precision, inst.size_precision, inst.tick_size.raw
         topic = f"events.orderflow.{iid}"
         bus = self.bus
 
@@ -509,8 +518,9 @@ class OrderFlowEngine:
         Raises
         ------
         KeyError
-            Never for unknown instruments: precisions then come from the data (price precision of the
-            first trade seen is not known yet, so 2 decimals are shown until an instrument is added).
+            If the instrument is not in the cache (its precisions and tick size are needed).
+        ValueError
+            If the configuration names an unknown detector.
         """
         iid = InstrumentId(str(instrument_id))
         st = self.instruments.get(iid)

@@ -5,8 +5,9 @@ that completed the pattern) and ``ts_init`` (when tradewire created the signal),
 
 Sign convention for ``strength``: positive is bullish (buyers in control / sellers absorbed / selling
 exhausted), negative is bearish; the magnitude is how far the pattern's figure passed its threshold
-(``figure / threshold``, so ``|strength| >= 1`` for every emitted signal). ``REGIME`` signals carry
-the trend direction in the sign and the trend strength (efficiency ratio) as magnitude.
+(``figure / threshold``, so ``|strength| >= 1`` for every pattern signal). ``REGIME`` signals are the
+exception: the sign is the trend direction (0 in a range) and the magnitude the efficiency ratio in
+[0, 1] (see :mod:`tradewire.orderflow.regime`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class OrderFlowSignal:
     instrument_id : InstrumentId
     kind : SignalKind
     strength : float
-        Signed: > 0 bullish, < 0 bearish; ``|strength| = figure / threshold`` (>= 1).
+        Signed: > 0 bullish, < 0 bearish; ``|strength| = figure / threshold`` (>= 1), except ``REGIME``
+        (signed efficiency ratio, see the module docs).
     price : Price | None
         The price level the pattern refers to (absorbed level, iceberg level, bar extreme, trade
         price); None when the pattern has no single price (e.g. a regime change).

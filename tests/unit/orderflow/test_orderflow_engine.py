@@ -116,3 +116,24 @@ def test_unknown_detector_is_an_error(node):
     eng = OrderFlowEngine(bus, cache, clock, de, OrderFlowConfig(detectors=("spoofing",)))
     with pytest.raises(ValueError, match="spoofing"):
         eng.subscribe(ES.id)
+
+
+def test_instrument_must_be_known(node):
+    bus, cache, clock, de = node
+    with pytest.raises(KeyError, match="not in the cache"):
+        OrderFlowEngine(bus, cache, clock, de).subscribe("BTCUSDT.BINANCE")
+
+
+def test_snapshot_lists_liquidity_per_level(node):
+    bus, cache, clock, de = node
+    eng = OrderFlowEngine(bus, cache, clock, de)
+    eng.subscribe(ES.id)
+    de.process(level(ES, BookSide.BID, "4800.00", 30, 0, False))
+    de.process(level(ES, BookSide.ASK, "4800.25", 10, 0))
+    de.process(level(ES, BookSide.BID, "4800.00", 12, S // 2))  # 18 pulled from the bid
+    de.process(level(ES, BookSide.ASK, "4800.50", 7, 2 * S))  # closes [0, 1 s); [1 s, 2 s) had no change
+    liq = eng.snapshot()["instruments"][str(ES.id)]["liquidity"]
+    assert (liq["start_ns"], liq["end_ns"]) == (0, S)
+    assert liq["bid_levels"] == [{"price": "4800.00", "added": "30", "removed": "18", "traded": "0"}]
+    assert liq["ask_levels"] == [{"price": "4800.25", "added": "10", "removed": "0", "traded": "0"}]
+    assert (liq["added"], liq["removed"]) == ("40", "18")
