@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tradewire.model.events import OrderEvent, OrderFilled, OrderInitialized
+from tradewire.model.events import ORDER_EVENT_TYPES, OrderDenied, OrderEvent, OrderFilled, OrderInitialized
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, PositionId
 from tradewire.model.instruments import Instrument
 from tradewire.model.orders import InvalidStateTransition, Order
 from tradewire.model.position import Position
 from tradewire.persistence.store import EventStore
+
+_RECOVERY_KINDS = (*ORDER_EVENT_TYPES, "Instrument")  # the only rows recovery decodes
 
 
 class RecoveryError(RuntimeError):
@@ -48,9 +50,12 @@ class RecoveredState:
     fill_keys : set[tuple[str, str]]
         ``(instrument_id, trade_id)`` of every fill applied.
     last_seq : int
-        Highest sequence number read.
+        Highest sequence number of an order event or instrument read.
     anomalies : list[str]
         Events that could not be applied, as ``"seq N: <reason>"``.
+    denied_before_oms : set[ClientOrderId]
+        Orders the risk engine denied before the OMS stored them (an ``OrderDenied`` with no
+        ``OrderInitialized``): a legitimate record, not an anomaly.
     """
 
     orders: dict[ClientOrderId, Order] = field(default_factory=dict)
@@ -59,6 +64,7 @@ class RecoveredState:
     fill_keys: set[tuple[str, str]] = field(default_factory=set)
     last_seq: int = 0
     anomalies: list[str] = field(default_factory=list)
+    denied_before_oms: set[ClientOrderId] = field(default_factory=set)
 
     def order_event_streams(self) -> list[list[OrderEvent]]:
         """Per order, its events in order (the input of ``ExecutionEngine.restore``)."""
@@ -87,6 +93,9 @@ class RecoveredState:
                     self.orders[coid] = released
                 return True
             if order is None:
+                if isinstance(event, OrderDenied):  # denied by risk before it reached the OMS
+                    self.denied_before_oms.add(coid)
+                    return False
                 self.anomalies.append(f"seq {seq}: {type(event).__name__} for unknown order {coid}")
                 return False
             order.apply(event)
@@ -137,7 +146,7 @@ def recover(store: EventStore, instruments: Mapping[InstrumentId, Instrument] | 
         If a stored row does not decode (names its seq).
     """
     state = RecoveredState(instruments=dict(instruments or {}))
-    for ev in store.read():
+    for ev in store.read(kinds=_RECOVERY_KINDS):
         rec = ev.record
         state.last_seq = ev.seq
         if isinstance(rec, OrderEvent):

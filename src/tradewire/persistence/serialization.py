@@ -111,6 +111,7 @@ _OPTIONAL_MODULES = (
     # Modules whose dataclasses other packages publish as events; every dataclass defined in them is
     # registered when the package is part of this build.
     "tradewire.execution.reports",
+    "tradewire.model.account",
     "tradewire.portfolio.events",
     "tradewire.risk.events",
 )
