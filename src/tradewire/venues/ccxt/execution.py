@@ -34,7 +34,7 @@ from typing import Any
 
 from tradewire.core.clock import Clock
 from tradewire.execution.client import ExecutionClient
-from tradewire.execution.reports import FillReport, OrderStatusReport
+from tradewire.execution.reports import FillReport, OrderStatusReport, PositionReport
 from tradewire.model.enums import LiquiditySide, OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.events import (
     OrderAccepted,
@@ -60,13 +60,13 @@ from tradewire.venues.ccxt.errors import (
 )
 from tradewire.venues.ccxt.factories import CcxtConnection
 from tradewire.venues.ccxt.parsing import (
-    ORDER_TYPE,
-    TIME_IN_FORCE,
     account_state,
+    fill_report,
     first,
     money,
-    order_side,
     order_status,
+    order_status_report,
+    position_report,
     price,
     quantity,
     to_decimal,
@@ -108,6 +108,9 @@ class CcxtExecutionClient(ExecutionClient):
         REST resync period (None: only after reconnects and on demand).
     stream : bool
         Use the venue's private websocket streams (False: polling only).
+    instrument_ids : iterable of InstrumentId
+        Instruments whose fills and orders the reports cover even before this process placed an order on
+        them (after a restart, reconciliation asks about the instruments the store knows).
     live_confirmed : bool
         The operator confirmed live trading (needed, with ``live_trading = true`` in the connection, for a
         connection that reaches a real account; see :func:`~tradewire.venues.ccxt.config.check_live_trading`).
@@ -132,6 +135,7 @@ class CcxtExecutionClient(ExecutionClient):
         poll_interval_s: float | None = 30.0,
         stream: bool = True,
         live_confirmed: bool = False,
+        instrument_ids: Any = (),
     ) -> None:
         super().__init__(connection.instruments.venue, account_id, clock, event_handler)  # type: ignore[arg-type]
         if connection.credentials is None:
@@ -140,6 +144,7 @@ class CcxtExecutionClient(ExecutionClient):
                 "(there is no fallback to paper trading)"
             )
         self.live_confirmed = live_confirmed
+        self.instrument_ids: set[InstrumentId] = {InstrumentId(i) for i in instrument_ids}
         self.conn = connection
         self.ex = connection.exchange
         self.retry = retry
@@ -181,6 +186,21 @@ class CcxtExecutionClient(ExecutionClient):
                    inst.size_precision)  # fmt: skip
         self._refs[ref.client_order_id] = ref
         return ref
+
+    def register_order(self, order: Order) -> None:
+        """Know an order this process did not submit (restored from the event store after a restart)."""
+        ref = self._ref(order)
+        if order.venue_order_id:
+            self._by_venue_id[str(order.venue_order_id)] = ref.client_order_id
+            self._accepted.add(ref.client_order_id)
+        self._filled_raw[ref.client_order_id] = order.filled_qty.raw
+        if order.is_closed:
+            self._closed.add(ref.client_order_id)
+
+    def _symbols(self) -> list[str]:
+        syms = {r.symbol for r in self._refs.values()}
+        syms |= {self.conn.instruments.symbols.ccxt_symbol(i) for i in self.instrument_ids}
+        return sorted(syms)
 
     # ------------------------------------------------------------------ lifecycle
     def connect(self) -> None:
@@ -517,9 +537,8 @@ class CcxtExecutionClient(ExecutionClient):
     async def resync(self) -> None:
         """REST resync: recent fills of every symbol we trade, and the state of every order not known closed."""
         self.resyncs += 1
-        symbols = {r.symbol for r in self._refs.values()}
         since = max(0, self._last_trade_ms - 60_000) or None
-        for sym in sorted(symbols):
+        for sym in self._symbols():
             trades = await self._call("fetch_my_trades", lambda s=sym: self.ex.fetch_my_trades(s, since))
             for t in trades:
                 await self._on_trade(t)
@@ -539,56 +558,36 @@ class CcxtExecutionClient(ExecutionClient):
     async def _order_reports(self) -> list[OrderStatusReport]:
         self.ex.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
         orders = await self._call("fetch_open_orders", lambda: self.ex.fetch_open_orders())
-        out = []
-        ts = self._now()
-        for o in orders:
-            if o["symbol"] not in self.conn.instruments.symbols:
-                continue
-            iid = self.conn.instruments.symbols.instrument_id(o["symbol"])
-            inst = self.conn.instruments.get(iid)
-            info = o.get("info") or {}
-            pp, sp = inst.price_precision, inst.size_precision
-            otype = ORDER_TYPE.get(str(first(info, "type") or o.get("type") or "").lower(), OrderType.LIMIT)
-            coid = o.get("clientOrderId")
-            px = first(info, "price") or o.get("price")
-            trig = first(info, "stopPrice") or o.get("triggerPrice")
-            out.append(OrderStatusReport(
-                self.account_id, iid, ClientOrderId(coid) if coid else None, VenueOrderId(str(o["id"])),
-                order_side(o["side"]), otype, TIME_IN_FORCE.get(str(o.get("timeInForce")), TimeInForce.GTC),
-                order_status(o), quantity(first(info, "origQty") or o.get("amount"), sp),
-                quantity(first(info, "executedQty") or o.get("filled") or 0, sp),
-                int(o.get("timestamp") or 0) * _MS, int(o.get("lastUpdateTimestamp") or o.get("timestamp") or 0) * _MS,
-                ts, price(px, pp) if px and to_decimal(px) else None,
-                price(trig, pp) if trig and to_decimal(trig) else None,
-                post_only=bool(o.get("postOnly")), reduce_only=bool(o.get("reduceOnly")),
-            ))  # fmt: skip
-        return out
+        syms, ts = self.conn.instruments.symbols, self._now()
+        return [order_status_report(o, self.account_id, self.conn.instruments.get(syms.instrument_id(o["symbol"])), ts)
+                for o in orders if o["symbol"] in syms]  # fmt: skip
 
     def generate_fill_reports(self, since_ns: int) -> list[FillReport]:
-        """Our executions since ``since_ns`` on every instrument this client has traded."""
+        """Our executions since ``since_ns`` on every instrument traded or listed in ``instrument_ids``."""
         return self.conn.run(self._fill_reports(since_ns), 60)
 
     async def _fill_reports(self, since_ns: int) -> list[FillReport]:
-        out = []
-        ts = self._now()
-        for sym in sorted({r.symbol for r in self._refs.values()}):
-            iid = self.conn.instruments.symbols.instrument_id(sym)
-            inst = self.conn.instruments.get(iid)
+        out, ts = [], self._now()
+        for sym in self._symbols():
+            inst = self.conn.instruments.get(self.conn.instruments.symbols.instrument_id(sym))
             trades = await self._call("fetch_my_trades", lambda s=sym: self.ex.fetch_my_trades(s, since_ns // _MS))
-            for t in trades:
-                info = t.get("info") or {}
-                vid = str(t.get("order"))
-                fee = t.get("fee") or {}
-                cur = first(info, "commissionAsset") or fee.get("currency") or inst.quote_currency.code
-                out.append(FillReport(
-                    self.account_id, iid, VenueOrderId(vid), TradeId(str(t["id"])), order_side(t["side"]),
-                    quantity(first(info, "qty") or t["amount"], inst.size_precision),
-                    price(first(info, "price") or t["price"], inst.price_precision),
-                    money(first(info, "commission") or fee.get("cost") or 0, cur),
-                    LiquiditySide.MAKER if t.get("takerOrMaker") == "maker" else LiquiditySide.TAKER,
-                    int(t["timestamp"]) * _MS, ts, self._by_venue_id.get(vid),
-                ))  # fmt: skip
+            out += [
+                fill_report(t, self.account_id, inst, self._by_venue_id.get(str(t.get("order"))), ts) for t in trades
+            ]
         return out
+
+    def generate_position_reports(self) -> list[PositionReport]:
+        """Open derivatives positions (``fetch_positions``); spot has none."""
+        if self.conn.config.market_type in ("spot", "margin") or not self.ex.has.get("fetchPositions"):
+            return []
+        return self.conn.run(self._position_reports(), 60)
+
+    async def _position_reports(self) -> list[PositionReport]:
+        positions = await self._call("fetch_positions", lambda: self.ex.fetch_positions())
+        syms, ts = self.conn.instruments.symbols, self._now()
+        out = [position_report(p, self.account_id, self.conn.instruments.get(syms.instrument_id(p["symbol"])), ts)
+               for p in positions if p.get("symbol") in syms]  # fmt: skip
+        return [r for r in out if r is not None]
 
     # ------------------------------------------------------------------ queries for tools and the API
     def fetch_order_status(self, client_order_id: ClientOrderId) -> OrderStatus:

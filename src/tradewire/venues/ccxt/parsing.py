@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tradewire.execution.reports import AccountState
+from tradewire.execution.reports import AccountState, FillReport, OrderStatusReport, PositionReport
 from tradewire.model.data import OrderBookDelta
 from tradewire.model.enums import (
     AggressorSide,
@@ -26,12 +26,14 @@ from tradewire.model.enums import (
     BookAction,
     BookSide,
     InstrumentClass,
+    LiquiditySide,
     OrderSide,
     OrderStatus,
     OrderType,
+    PositionSide,
     TimeInForce,
 )
-from tradewire.model.identifiers import AccountId, InstrumentId
+from tradewire.model.identifiers import AccountId, ClientOrderId, InstrumentId, TradeId, VenueOrderId
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_PRECISION, Currency, Money, Price, Quantity, parse_raw
 
@@ -413,8 +415,73 @@ def account_state(balance: dict[str, Any], account_id: AccountId, ts_event: int,
     return AccountState(account_id, out, ts_event, ts_init)
 
 
+# ---------------------------------------------------------------------------------------------- reports
+def order_status_report(o: dict[str, Any], account_id: AccountId, inst: Instrument, ts_init: int) -> OrderStatusReport:
+    """OrderStatusReport from a ccxt order (quantities and prices from the venue's text in ``info``)."""
+    info = o.get("info") or {}
+    pp, sp = inst.price_precision, inst.size_precision
+    otype = ORDER_TYPE.get(str(first(info, "type") or o.get("type") or "").lower(), OrderType.LIMIT)
+    coid = o.get("clientOrderId")
+    px = first(info, "price") or o.get("price")
+    trig = first(info, "stopPrice") or o.get("triggerPrice")
+    ts_acc = int(o.get("timestamp") or 0) * 1_000_000
+    return OrderStatusReport(
+        account_id, inst.id, ClientOrderId(coid) if coid else None, VenueOrderId(str(o["id"])), order_side(o["side"]),
+        otype, TIME_IN_FORCE.get(str(o.get("timeInForce")), TimeInForce.GTC), order_status(o),
+        quantity(first(info, "origQty") or o.get("amount"), sp),
+        quantity(first(info, "executedQty") or o.get("filled") or 0, sp),
+        ts_acc, int(o.get("lastUpdateTimestamp") or 0) * 1_000_000 or ts_acc, ts_init,
+        price(px, pp) if px and to_decimal(px) else None, price(trig, pp) if trig and to_decimal(trig) else None,
+        post_only=bool(o.get("postOnly")), reduce_only=bool(o.get("reduceOnly")),
+    )  # fmt: skip
+
+
+def fill_report(t: dict[str, Any], account_id: AccountId, inst: Instrument, client_order_id: ClientOrderId | None,
+                ts_init: int) -> FillReport:  # fmt: skip
+    """FillReport from a ccxt trade of ours (Binance ``myTrades`` text in ``info`` when present)."""
+    info = t.get("info") or {}
+    fee = t.get("fee") or {}
+    cur = first(info, "commissionAsset") or fee.get("currency") or inst.quote_currency.code
+    maker = info.get("isMaker") if "isMaker" in info else t.get("takerOrMaker") == "maker"
+    return FillReport(
+        account_id, inst.id, VenueOrderId(str(t.get("order"))), TradeId(str(t["id"])), order_side(t["side"]),
+        quantity(first(info, "qty") or t["amount"], inst.size_precision),
+        price(first(info, "price") or t["price"], inst.price_precision),
+        money(first(info, "commission") or fee.get("cost") or 0, cur),
+        LiquiditySide.MAKER if maker else LiquiditySide.TAKER, int(t["timestamp"]) * 1_000_000, ts_init,
+        client_order_id,
+    )  # fmt: skip
+
+
+def position_report(p: dict[str, Any], account_id: AccountId, inst: Instrument, ts_init: int) -> PositionReport | None:
+    """PositionReport from a ccxt position (Binance ``positionAmt`` sign gives the side); None when flat."""
+    info = p.get("info") or {}
+    amt = to_decimal(first(info, "positionAmt") or p.get("contracts")) or Decimal(0)
+    if not amt:
+        return None
+    side = PositionSide.SHORT if amt < 0 or p.get("side") == "short" else PositionSide.LONG
+    entry = first(info, "entryPrice") or p.get("entryPrice")
+    return PositionReport(account_id, inst.id, side, quantity(abs(amt), inst.size_precision),
+                          int(p.get("timestamp") or 0) * 1_000_000 or ts_init, ts_init,
+                          price(entry, inst.price_precision) if entry and to_decimal(entry) else None)  # fmt: skip
+
+
 __all__ = [
-    "SymbolMap", "account_state", "aggressor_from_trade", "decimals_of", "depth_deltas", "first",
-    "market_to_instrument", "money", "order_side", "order_status", "price", "quantity", "to_decimal",
+    "SymbolMap",
+    "account_state",
+    "aggressor_from_trade",
+    "decimals_of",
+    "depth_deltas",
+    "fill_report",
+    "first",
+    "market_to_instrument",
+    "money",
+    "order_side",
+    "order_status",
+    "order_status_report",
+    "position_report",
+    "price",
+    "quantity",
+    "to_decimal",
     "tradewire_symbol",
 ]  # fmt: skip
