@@ -22,6 +22,15 @@ the queue is dropped and replaced by one ``snapshot`` per subscribed topic (``"r
 slow client gets the current state instead of an unbounded backlog, and the server's memory stays
 bounded. The engine thread never waits on a client: it appends to an inbox and wakes the event loop
 (``loop.call_soon_threadsafe``) once per batch.
+
+Coalescing: ``book:`` updates carry the whole current ladder, so a newer one makes an unsent older one
+useless. While a client still has an unsent ladder of a topic queued, a newer ladder replaces it in place
+(latest wins); a client that reads slower than the book changes gets fewer, fresher ladders instead of a
+growing lag. Rows (orders, fills, alerts, bars) are never coalesced. ``seq`` is assigned when a message is
+sent, so it stays gapless.
+
+Cost: each update is encoded once (orjson) and the same text goes to every subscriber; only the
+``{"seq":N,`` prefix is per client.
 """
 
 from __future__ import annotations
@@ -33,37 +42,70 @@ import threading
 from collections import deque
 from typing import Any
 
+import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 BASE_TOPICS = ("orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections")
 PREFIX_TOPICS = ("book:", "bars:")
+COALESCE_PREFIXES = ("book:",)
+_OPTS = orjson.OPT_NON_STR_KEYS
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+    """Compact JSON text (orjson; dict keys that are not strings are written as strings, like ``json``)."""
+    return orjson.dumps(obj, option=_OPTS).decode()
 
 
 class ClientConn:
-    """One WebSocket client: its topics, sequence counter and bounded outgoing queue."""
+    """One WebSocket client: its topics, sequence counter and bounded outgoing queue.
 
-    __slots__ = ("event", "hub", "id", "max_queue", "queue", "resyncs", "sent", "seq", "topics", "ws")
+    The queue holds message bodies (JSON text without ``seq``) or, for a coalesced topic, a two-item list
+    ``[topic, body]`` whose body a newer update of the topic replaces while it waits (see module docstring).
+    """
+
+    __slots__ = ("coalesced", "event", "hub", "id", "latest", "max_queue", "queue", "resyncs", "sent", "seq",
+                 "topics", "ws")  # fmt: skip
 
     def __init__(self, hub: Hub, ws: WebSocket, cid: int, max_queue: int) -> None:
         self.hub = hub
         self.ws = ws
         self.id = cid
         self.max_queue = max_queue
-        self.queue: deque[str] = deque()
+        self.queue: deque[str | list[str]] = deque()
+        self.latest: dict[str, list[str]] = {}  # coalesced topic -> its queued, unsent slot
         self.event = asyncio.Event()
         self.topics: set[str] = set()
         self.seq = 0
         self.sent = 0
         self.resyncs = 0
+        self.coalesced = 0
 
-    def offer(self, body: str) -> None:
-        """Queue a message body (without ``seq``); resync with snapshots when the queue is full."""
+    def offer(self, body: str, topic: str | None = None) -> None:
+        """Queue a message body (without ``seq``); resync with snapshots when the queue is full.
+
+        Parameters
+        ----------
+        body : str
+            JSON object text.
+        topic : str | None
+            Topic of an ``update``; a ``book:`` update replaces an unsent one of the same topic.
+        """
+        if topic is not None and topic.startswith(COALESCE_PREFIXES):
+            slot = self.latest.get(topic)
+            if slot is not None:
+                slot[1] = body
+                self.coalesced += 1
+                self.hub.coalesced += 1
+                return
+            if len(self.queue) < self.max_queue:
+                slot = [topic, body]
+                self.latest[topic] = slot
+                self.queue.append(slot)
+                self.event.set()
+                return
         if len(self.queue) >= self.max_queue:
             self.queue.clear()
+            self.latest.clear()
             self.resyncs += 1
             self.hub.snapshots_sent += len(self.topics)
             for t in sorted(self.topics):
@@ -74,17 +116,22 @@ class ClientConn:
 
     async def sender(self) -> None:
         """Send queued messages in order, numbering them."""
-        ws = self.ws
+        send = self.ws.send_text
+        hub = self.hub
+        q = self.queue
+        latest = self.latest
         while True:
             await self.event.wait()
             self.event.clear()
-            q = self.queue
             while q:
-                body = q.popleft()
+                item = q.popleft()
+                if type(item) is list:
+                    del latest[item[0]]
+                    item = item[1]
                 self.seq += 1
-                await ws.send_text(f'{{"seq":{self.seq},{body[1:]}')
+                await send(f'{{"seq":{self.seq},{item[1:]}')
                 self.sent += 1
-                self.hub.messages_sent += 1
+                hub.messages_sent += 1
 
 
 class Hub:
@@ -111,6 +158,7 @@ class Hub:
         self.messages_in = 0
         self.messages_sent = 0
         self.snapshots_sent = 0
+        self.coalesced = 0
         self._instruments = {i["instrument_id"] for i in node.instruments()}
 
     # -- engine side (any thread) -------------------------------------------------------------
@@ -145,15 +193,24 @@ class Hub:
         with self._lock:
             self._scheduled = False
         inbox = self._inbox
+        batch = []
         while inbox:
-            topic, update = inbox.popleft()
-            self.messages_in += 1
+            batch.append(inbox.popleft())
+        self.messages_in += len(batch)
+        last: dict[str, int] = {}  # coalesced topic -> index of its newest update in this batch
+        for i, (topic, _) in enumerate(batch):
+            if topic.startswith(COALESCE_PREFIXES):
+                last[topic] = i
+        for i, (topic, update) in enumerate(batch):
             subs = self._subs.get(topic)
             if not subs:
                 continue
-            body = _dumps({"type": "update", "topic": topic, "data": update})
+            if last.get(topic, i) != i:  # a newer ladder of this topic follows in the batch: latest wins
+                self.coalesced += len(subs)
+                continue
+            body = _dumps({"type": "update", "topic": topic, "data": update})  # once for all subscribers
             for c in tuple(subs):
-                c.offer(body)
+                c.offer(body, topic)
 
     # -- client side (event loop) ---------------------------------------------------------------
     def valid_topic(self, topic: str) -> bool:

@@ -9,6 +9,7 @@ Exposed families (all read from the node's published views or the API's own coun
 - ``tradewire_queue_depth{queue}``: engine command queue, hub inbox, longest WebSocket client queue.
 - ``tradewire_data_age_seconds{instrument_id,data_type}``: time since the last message per subscription.
 - ``tradewire_websocket_clients``, ``tradewire_websocket_messages_sent_total``,
+  ``tradewire_websocket_coalesced_total`` (book ladders superseded before sending),
   ``tradewire_websocket_snapshots_sent_total``.
 """
 
@@ -67,6 +68,11 @@ class NodeCollector:
         )
         yield CounterMetricFamily(
             "tradewire_websocket_messages_sent", "WebSocket messages sent", value=self.hub.messages_sent
+        )
+        yield CounterMetricFamily(
+            "tradewire_websocket_coalesced",
+            "Book ladders replaced by a newer one before they were sent (per client)",
+            value=getattr(self.hub, "coalesced", 0),
         )
         yield CounterMetricFamily(
             "tradewire_websocket_snapshots_sent",

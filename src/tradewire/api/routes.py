@@ -1,8 +1,12 @@
 """REST routes under ``/api``: trading, engine, connections, risk and market data.
 
 Reads return the node's latest published views; commands go to the engine thread through
-``node.request`` and return its result. Errors: 401 (auth), 404 (unknown id), 409 (refused in the
-current state), 422 (invalid body or parameters), 504 (engine did not answer in time).
+``node.request`` and return its result. Read routes are ``async`` (a published view is read without
+blocking, so no worker-thread hop) and answer pre-encoded JSON: a view is encoded (orjson) once per
+published version, because the engine thread replaces views and never mutates a published one.
+
+Errors: 401 (auth), 404 (unknown id), 409 (refused in the current state), 422 (invalid body or
+parameters), 504 (engine did not answer in time).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import asyncio
 import time
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradewire.node.commands import NodeCommandError
@@ -27,6 +33,31 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     504: {"description": "engine did not answer in time"},
 }
 Row = dict[str, Any]
+
+
+class EncodedViews:
+    """JSON bytes of published views, re-encoded only when the view object changes.
+
+    The cache is keyed by name and holds a reference to the encoded object, so an identity check is exact
+    (the object cannot be freed and its id reused while cached). Use it from one thread (the event loop).
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[Any, bytes]] = {}
+        self.encodes = 0
+
+    def response(self, name: str, view: Any) -> Response:
+        """A ``200 application/json`` response with ``view`` encoded (cached while ``view`` is the same object)."""
+        hit = self._cache.get(name)
+        if hit is None or hit[0] is not view:
+            hit = (view, orjson.dumps(view, option=orjson.OPT_NON_STR_KEYS))
+            self._cache[name] = hit
+            self.encodes += 1
+        return Response(hit[1], media_type="application/json")
+
+
+def _json(obj: Any) -> Response:
+    return Response(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), media_type="application/json")
 
 
 class OrderRequest(BaseModel):
@@ -71,6 +102,7 @@ class LiveToggle(BaseModel):
 def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> APIRouter:
     """Create the ``/api`` router for ``node`` (auth is added by the caller as a router dependency)."""
     r = APIRouter(prefix="/api", responses=ERRORS)
+    enc = EncodedViews()
 
     async def call(name: str, actor: str = "api", **params: Any) -> Any:
         t0 = time.perf_counter()
@@ -87,33 +119,33 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
             command_latency.observe(time.perf_counter() - t0)
 
     # -- health and trading ---------------------------------------------------------------------
-    @r.get("/health", tags=["node"])
-    def health() -> Row:
+    @r.get("/health", tags=["node"], response_model=Row)
+    async def health() -> Response:
         """Node state, mode (paper/live, replay/real-time) and data position."""
-        return node.health()
+        return enc.response("health", node.health())
 
-    @r.get("/positions", tags=["trading"])
-    def positions() -> list[Row]:
+    @r.get("/positions", tags=["trading"], response_model=list[Row])
+    async def positions() -> Response:
         """Open positions with average price, mark and P&L (exact decimal strings)."""
-        return node.positions()
+        return enc.response("positions", node.positions())
 
-    @r.get("/positions/history", tags=["trading"])
-    def positions_history() -> list[Row]:
+    @r.get("/positions/history", tags=["trading"], response_model=list[Row])
+    async def positions_history() -> Response:
         """Closed round trips, newest first (last 500)."""
-        return node.view("positions_history") or []
+        return enc.response("positions_history", node.view("positions_history") or [])
 
-    @r.get("/orders", tags=["trading"])
-    def orders(
+    @r.get("/orders", tags=["trading"], response_model=list[Row])
+    async def orders(
         status: str | None = Query(None, max_length=32, description="filter by order status, e.g. filled"),
         instrument: str | None = Query(None, max_length=64, description="filter by instrument id"),
-    ) -> list[Row]:
+    ) -> Response:
         """Orders, newest first (last 500)."""
         rows = node.orders()
         if status is not None:
             rows = [o for o in rows if o["status"] == status.lower()]
         if instrument is not None:
             rows = [o for o in rows if o["instrument_id"] == instrument]
-        return rows
+        return _json(rows)
 
     @r.post("/orders", tags=["trading"], status_code=202)
     async def submit_order(body: OrderRequest) -> Row:
@@ -130,21 +162,21 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
         """Request a modification (quantity, price, trigger price) of a working order."""
         return await call("modify_order", client_order_id=client_order_id, **body.model_dump())
 
-    @r.get("/fills", tags=["trading"])
-    def fills() -> list[Row]:
+    @r.get("/fills", tags=["trading"], response_model=list[Row])
+    async def fills() -> Response:
         """Executions, newest first (last 1000)."""
-        return node.fills()
+        return enc.response("fills", node.fills())
 
-    @r.get("/trading/stats", tags=["trading"])
-    def trading_stats() -> Row:
+    @r.get("/trading/stats", tags=["trading"], response_model=Row)
+    async def trading_stats() -> Response:
         """P&L (total, daily, realized, unrealized), fees, balance, win rate, profit factor, exposure."""
-        return node.trading_stats()
+        return enc.response("stats", node.trading_stats())
 
     # -- engine and connections -----------------------------------------------------------------
-    @r.get("/engine", tags=["engine"])
-    def engine() -> Row:
+    @r.get("/engine", tags=["engine"], response_model=Row)
+    async def engine() -> Response:
         """Engine state (idle/initializing/running/stopped/finished/error), strategies, connections, counters."""
-        return node.view("engine") or {}
+        return enc.response("engine", node.view("engine") or {})
 
     @r.post("/engine/start", tags=["engine"])
     async def engine_start() -> Row:
@@ -156,10 +188,10 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
         """Stop the engine: strategies stop and no market data is processed (orders and positions stay)."""
         return await call("engine_stop")
 
-    @r.get("/connections", tags=["connections"])
-    def connections() -> list[Row]:
+    @r.get("/connections", tags=["connections"], response_model=list[Row])
+    async def connections() -> Response:
         """Venue connections: status, mode, balance, open positions, last test result."""
-        return node.view("connections") or []
+        return enc.response("connections", node.view("connections") or [])
 
     @r.post("/connections/{connection_id}/test", tags=["connections"])
     async def connection_test(connection_id: str = Path(max_length=64)) -> Row:
@@ -182,10 +214,10 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
         return await call("connection_live", connection_id=connection_id, enabled=body.enabled, confirm=body.confirm)
 
     # -- risk -----------------------------------------------------------------------------------
-    @r.get("/risk", tags=["risk"])
-    def risk() -> Row:
+    @r.get("/risk", tags=["risk"], response_model=Row)
+    async def risk() -> Response:
         """``RiskEngine.status()``: trading state, rules with headroom, pre-trade limits, denials."""
-        return node.view("risk") or {}
+        return enc.response("risk", node.view("risk") or {})
 
     @r.post("/risk/kill", tags=["risk"])
     async def risk_kill(body: KillRequest | None = None) -> Row:
@@ -198,31 +230,31 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
         return await call("risk_reset")
 
     # -- market data ----------------------------------------------------------------------------
-    @r.get("/instruments", tags=["market"])
-    def instruments() -> list[Row]:
+    @r.get("/instruments", tags=["market"], response_model=list[Row])
+    async def instruments() -> Response:
         """Instruments with precisions, tick and lot sizes, fees."""
-        return node.instruments()
+        return _json(node.instruments())
 
     @r.get("/book/{instrument_id}", tags=["market"])
     async def book(instrument_id: str = Path(max_length=64), depth: int = Query(10, ge=1, le=100)) -> Row:
         """Top ``depth`` levels per side of the order book, read in the engine thread."""
         return await call("book", instrument_id=instrument_id, depth=depth)
 
-    @r.get("/bars/{instrument_id}", tags=["market"])
-    def bars(instrument_id: str = Path(max_length=64), limit: int = Query(500, ge=1, le=1000)) -> list[Row]:
+    @r.get("/bars/{instrument_id}", tags=["market"], response_model=list[Row])
+    async def bars(instrument_id: str = Path(max_length=64), limit: int = Query(500, ge=1, le=1000)) -> Response:
         """Latest 1-second bars (built by the DataEngine from trades), oldest first."""
         if instrument_id not in {i["instrument_id"] for i in node.instruments()}:
             raise HTTPException(404, f"unknown instrument {instrument_id!r}")
-        return (node.view(f"bars:{instrument_id}") or [])[-limit:]
+        return _json((node.view(f"bars:{instrument_id}") or [])[-limit:])
 
-    @r.get("/data-quality", tags=["market"])
-    def data_quality() -> Row:
+    @r.get("/data-quality", tags=["market"], response_model=Row)
+    async def data_quality() -> Response:
         """Per-subscription counts, staleness, latency percentiles, and recent data-quality events."""
-        return node.view("data_quality") or {}
+        return enc.response("data_quality", node.view("data_quality") or {})
 
-    @r.get("/alerts", tags=["node"])
-    def alerts() -> list[Row]:
+    @r.get("/alerts", tags=["node"], response_model=list[Row])
+    async def alerts() -> Response:
         """Recent alerts (operator actions, risk, data quality, order flow), newest first."""
-        return node.view("alerts") or []
+        return enc.response("alerts", node.view("alerts") or [])
 
     return r

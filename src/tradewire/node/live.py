@@ -418,7 +418,7 @@ class TradingNode(NodeCommands, NodeViews):
         if d["ts_init"] - self._quality_last.get(key, -(10**18)) < 1_000_000_000:
             return  # one alert per kind and instrument per second; the monitor keeps the counts
         self._quality_last[key] = d["ts_init"]
-        self._addalert_row(
+        self._add_alert(
             alert_row(
                 "data_quality", "warning", d["message"], d["ts_event"], instrument_id=d["instrument_id"], kind=d["kind"]
             )
@@ -426,7 +426,7 @@ class TradingNode(NodeCommands, NodeViews):
 
     def _on_orderflow_event(self, event: Any) -> None:
         iid = getattr(event, "instrument_id", None)
-        self._addalert_row(
+        self._add_alert(
             alert_row(
                 "orderflow",
                 "info",
