@@ -38,7 +38,7 @@ from typing import Any
 
 from tradewire.execution.reports import OrderStatusReport
 from tradewire.model.enums import OrderStatus
-from tradewire.model.events import OrderEvent, OrderModifyRejected, OrderRejected, OrderUpdated
+from tradewire.model.events import OrderEvent, OrderModifyRejected, OrderUpdated
 from tradewire.model.identifiers import AccountId, ClientOrderId, Venue
 from tradewire.persistence.reconciliation import reconcile
 from tradewire.persistence.records import ReconciliationDiscrepancy
@@ -263,25 +263,12 @@ def recover_node(
         res = reconcile(
             state, store, account_id=client.account_id, order_reports=order_reports,
             fill_reports=client.generate_fill_reports(0), position_reports=client.generate_position_reports(),
-            ts_now=ts, venue=str(venue), adopt_unknown=adopt_unknown,
+            ts_now=ts, venue=str(venue), adopt_unknown=adopt_unknown, max_resubmit_age_ns=max_resubmit_age_ns,
         )  # fmt: skip
         result.discrepancies.extend(res.discrepancies)
         result.inferred_events.extend(res.inferred_events)
         to_resubmit.extend(res.to_resubmit)
         events, notes, resend = _settle_in_flight(state, order_reports, client.account_id, ts)
-        stale = []
-        for order in res.to_resubmit:
-            if max_resubmit_age_ns is not None and ts - order.init.ts_init > max_resubmit_age_ns:
-                ev = OrderRejected(order.client_order_id, order.strategy_id, order.instrument_id, ts, ts,
-                                   reason="reconciliation: never reached the venue, too old to send again",
-                                   account_id=client.account_id)  # fmt: skip
-                state.apply(ev)
-                events.append(ev)
-                stale.append(order)
-                notes.append(_note("not_sent", "rejected_stale", f"initialized {(ts - order.init.ts_init) // 10**9} s "
-                                   "ago, older than max_resubmit_age_ns", order, client.account_id, ts))  # fmt: skip
-        for order in stale:
-            to_resubmit.remove(order)
         if events or notes:
             store.append_many([*events, *notes], durable=True)
         result.inferred_events.extend(events)

@@ -22,7 +22,8 @@ submitted locally, never   listed in :attr:`ReconciliationResult.to_resubmit`: t
 reached the venue          recorded but the crash came before the venue got it. The caller sends
                            it again *with the same client_order_id*, so a venue that did get it
                            rejects the duplicate instead of opening a second order
-                           (``not_sent`` / ``resubmit``)
+                           (``not_sent`` / ``resubmit``); older than ``max_resubmit_age_ns``:
+                           ``OrderRejected`` (``not_sent`` / ``rejected_stale``)
 venue order unknown        adopted as an order of strategy ``EXTERNAL`` (``OrderInitialized`` +
 locally                    ``OrderAccepted``) when ``adopt_unknown``, else only recorded
                            (``unknown_venue_order`` / ``adopted`` or ``flagged``)
@@ -170,7 +171,7 @@ class _Reconciler:
 def reconcile(
     state: RecoveredState, store: EventStore, *, account_id: AccountId, order_reports: Iterable[OrderStatusReport],
     fill_reports: Iterable[FillReport], position_reports: Iterable[PositionReport] | None = None, ts_now: int,
-    venue: str | None = None, adopt_unknown: bool = True,
+    venue: str | None = None, adopt_unknown: bool = True, max_resubmit_age_ns: int | None = None,
 ) -> ReconciliationResult:  # fmt: skip
     """Bring ``state`` in line with the venue's reports and record every difference in ``store``.
 
@@ -192,6 +193,10 @@ def reconcile(
         (default: the venue of the first report, else every order).
     adopt_unknown : bool
         Adopt open venue orders that tradewire does not know (else only flag them).
+    max_resubmit_age_ns : int, optional
+        An order never received by the venue whose ``OrderInitialized.ts_init`` is older than this
+        (relative to ``ts_now``) is closed with ``OrderRejected`` (``not_sent`` / ``rejected_stale``)
+        instead of being listed for resubmission. Default: always list it.
 
     Returns
     -------
@@ -260,6 +265,13 @@ def reconcile(
         if venue is not None and str(order.instrument_id.venue) != venue:
             continue
         if order.status is OrderStatus.SUBMITTED and not order.filled_qty.raw:
+            if max_resubmit_age_ns is not None and ts_now - order.init.ts_init > max_resubmit_age_ns:
+                rec.emit(OrderRejected(order.client_order_id, order.strategy_id, order.instrument_id, ts_now, ts_now,
+                                       reason="reconciliation: never reached the venue, too old to send again",
+                                       account_id=account_id))  # fmt: skip
+                rec.note("not_sent", "rejected_stale", f"initialized {(ts_now - order.init.ts_init) // 10**9} s ago, "
+                         "unknown to the venue: too old to send again", order)  # fmt: skip
+                continue
             rec.result.to_resubmit.append(order)
             rec.note("not_sent", "resubmit", "recorded as submitted, unknown to the venue: send again with the same "
                      "client_order_id", order)  # fmt: skip

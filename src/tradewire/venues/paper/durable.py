@@ -23,9 +23,10 @@ Journal format (UTF-8 JSON, one object per ``\\n``-terminated line)
 * ``new`` lists the client order ids the venue received as new orders, ``dup`` those it received
   again and refused as duplicates: the journal is the venue's proof of what it was sent.
 
-Not journaled (lost in a crash, like a matching engine's transient state): the book and last prices
-(rebuilt from the next market data) and the queue position of a resting order changed by market
-data alone (it is saved with the next event of that order).
+Not journaled until the next line (lost in a crash, like a matching engine's transient state): what
+market data alone changed, i.e. the venue clock and the queue position of a resting order (saved with
+the next line), and never the book and last prices (rebuilt from the next market data). :meth:`close`
+writes a last line, so after a clean stop the journal replays to the venue state exactly.
 
 A last line without its ``\\n`` (a write cut by the crash) is dropped and the file truncated to the
 last complete line: that call was never acknowledged. Any other bad line raises
@@ -327,9 +328,11 @@ class DurablePaperVenue:
         self._wrapped.append((obj, name))
 
     def close(self) -> None:
-        """Deliver anything pending, restore the original methods and close the journal (idempotent)."""
+        """Journal the current state, deliver anything pending, restore the original methods and close
+        the journal (idempotent). After a close the journal replays to the venue state exactly."""
         if self._fh.closed:
             return
+        self._dirty = True
         if not self._delivering:
             self._commit_and_deliver()
         for obj, name in self._wrapped:
