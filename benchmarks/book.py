@@ -9,6 +9,11 @@ Python costs more than applying them). Figures: deltas/s with best bid/ask read 
 both books agree on best bid/ask after each of the first 20,000 deltas and at the end, and on the
 final number of levels per side.
 
+tradewire's ``OrderBook`` runs on its compiled level store (Cython extension ``tradewire.data._book_core``)
+when installed, else on the pure-Python one; the benchmark prints which (``implementation`` in the JSON;
+``TRADEWIRE_PURE_PYTHON=1`` forces the pure-Python one). When the compiled one is active, the pure-Python
+``PurePythonOrderBook`` is timed too, interleaved in the same runs, for the compiled/pure speed-up.
+
 Run: ``.venv/bin/python benchmarks/book.py [--n 1000000] [--repeat 5]``. The last line printed is a
 JSON object with the figures (best of ``--repeat`` interleaved runs; ratios > 1 mean tradewire is faster).
 """
@@ -22,7 +27,8 @@ import random
 import sys
 import time
 
-from tradewire.data.book import OrderBook
+from tradewire.data import book as book_mod
+from tradewire.data.book import OrderBook, PurePythonOrderBook
 from tradewire.model.identifiers import InstrumentId
 
 SCALE = 10**9  # tradewire raw scale
@@ -56,8 +62,8 @@ def make_deltas(n: int, seed: int = 42) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def run_tradewire(deltas, reads: bool) -> float:
-    book = OrderBook(InstrumentId("BTCUSDT.BINANCE"), 2, 3)
+def run_tradewire(deltas, reads: bool, cls: type = OrderBook) -> float:
+    book = cls(InstrumentId("BTCUSDT.BINANCE"), 2, 3)
     apply = book.apply_delta_raw
     gc.disable()
     t0 = time.perf_counter()
@@ -141,7 +147,10 @@ def main() -> None:
     t0 = time.perf_counter()
     deltas = make_deltas(args.n)
     print(f"generated {args.n:,} deltas in {time.perf_counter() - t0:.1f}s")
-    result: dict[str, object] = {"n_deltas": args.n, "python": sys.version.split()[0]}
+    impl = book_mod.IMPLEMENTATION
+    print(f"tradewire order book implementation: {impl}")
+    result: dict[str, object] = {"n_deltas": args.n, "python": sys.version.split()[0], "implementation": impl}
+    time_pure = impl != "python"
     try:
         t0 = time.perf_counter()
         nt_deltas, new_nt_book = build_nautilus(deltas)
@@ -155,20 +164,35 @@ def main() -> None:
 
     # Runs are interleaved (tradewire, nautilus, tradewire, ...) and the best of each kept, so a burst of
     # load from other processes on the machine hits both sides alike.
-    times: dict[str, list[float]] = {"tw_reads": [], "tw_apply": [], "nt_reads": [], "nt_apply": []}
+    times: dict[str, list[float]] = {
+        k: [] for k in ("tw_reads", "tw_apply", "nt_reads", "nt_apply", "py_reads", "py_apply")
+    }
     for _ in range(args.repeat):
         times["tw_reads"].append(run_tradewire(deltas, True))
         if nt_deltas is not None:
             times["nt_reads"].append(run_nautilus(nt_deltas, new_nt_book, True))
+        if time_pure:
+            times["py_reads"].append(run_tradewire(deltas, True, PurePythonOrderBook))
         times["tw_apply"].append(run_tradewire(deltas, False))
         if nt_deltas is not None:
             times["nt_apply"].append(run_nautilus(nt_deltas, new_nt_book, False))
+        if time_pure:
+            times["py_apply"].append(run_tradewire(deltas, False, PurePythonOrderBook))
     tw_reads = args.n / min(times["tw_reads"])
     tw_apply = args.n / min(times["tw_apply"])
     result.update(tradewire_reads_per_s=round(tw_reads), tradewire_apply_per_s=round(tw_apply))
     print(
-        f"tradewire     apply + best bid/ask: {tw_reads / 1e6:6.2f} M deltas/s   apply only: {tw_apply / 1e6:6.2f} M/s"
+        f"tradewire ({impl}) apply + best bid/ask: {tw_reads / 1e6:6.2f} M deltas/s   apply only: "
+        f"{tw_apply / 1e6:6.2f} M/s"
     )
+    if time_pure:
+        py_reads = args.n / min(times["py_reads"])
+        py_apply = args.n / min(times["py_apply"])
+        result.update(python_reads_per_s=round(py_reads), python_apply_per_s=round(py_apply))
+        print(
+            f"tradewire (python)   apply + best bid/ask: {py_reads / 1e6:6.2f} M deltas/s   apply only: "
+            f"{py_apply / 1e6:6.2f} M/s   ({impl}/python: {tw_reads / py_reads:.2f}x, {tw_apply / py_apply:.2f}x)"
+        )
     if nt_deltas is not None:
         nt_reads = args.n / min(times["nt_reads"])
         nt_apply = args.n / min(times["nt_apply"])
@@ -179,7 +203,7 @@ def main() -> None:
             ratio_apply=round(tw_apply / nt_apply, 3),
         )
         print(
-            f"nautilus 1.221 apply + best bid/ask: {nt_reads / 1e6:6.2f} M deltas/s   apply only: "
+            f"nautilus 1.221       apply + best bid/ask: {nt_reads / 1e6:6.2f} M deltas/s   apply only: "
             f"{nt_apply / 1e6:6.2f} M/s"
         )
         print(f"ratio tradewire/nautilus: {tw_reads / nt_reads:.2f}x with reads, {tw_apply / nt_apply:.2f}x apply only")

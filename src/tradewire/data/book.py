@@ -1,34 +1,79 @@
 """`OrderBook`: an L2 (market-by-price) or L1 order book per instrument, and `OrderBookDepth`.
 
-Each side keeps a ``dict`` price raw -> size raw and an ascending ``list`` of the price raws
-(kept sorted with :mod:`bisect`; with ~50 levels a side the list insert/delete is a short memmove).
-Best bid (last of the bid list) and best ask (first of the ask list) are also cached in
-``top_bid_raw``/``top_ask_raw`` and refreshed only when a level is inserted or removed, so reading
-the top of book costs an attribute load. All prices and sizes are the
-model's fixed-point raws (scale 10**9, see :mod:`tradewire.model.objects`); derived figures
-(average fill price, slippage, mid) are exact ``Decimal`` or raw ints, never binary floats.
+The levels are stored by a ``BookCore``: the compiled Cython extension :mod:`tradewire.data._book_core`
+when it is installed (built by ``pip install .``/``pip install -e .``), else the pure-Python
+:mod:`tradewire.data._book_pure`. Both give identical books, reads and errors (tested step by step
+against each other); :data:`IMPLEMENTATION` names the active one (``"compiled"`` or ``"python"``) and
+the import logs it once. Setting the environment variable ``TRADEWIRE_PURE_PYTHON=1`` forces the
+pure-Python core. Best bid/ask are cached in ``top_bid_raw``/``top_ask_raw`` and refreshed only when
+the best level is inserted or removed, so reading the top of book costs an attribute load.
+
+All prices and sizes are the model's fixed-point raws (scale 10**9, see :mod:`tradewire.model.objects`);
+derived figures (average fill price, slippage, mid) are exact ``Decimal`` or raw ints, never binary
+floats. Value range: price raws must fit a signed 64-bit int, ``[-2**63, 2**63 - 1]`` (about
++/- 9.22e9 price units); a new level outside it raises ``OverflowError``. Size raws may be any
+non-negative Python int.
 
 Two APIs:
 
 * model objects: :meth:`OrderBook.apply_delta` / :meth:`OrderBook.apply_deltas` with
   :class:`~tradewire.model.data.OrderBookDelta` (ADD/UPDATE set the level's total size, DELETE
   removes it, CLEAR empties the book), :meth:`OrderBook.update_quote_tick` for L1 books;
-* a raw hot path: :meth:`OrderBook.apply_delta_raw` ``(side, price_raw, size_raw)`` where size 0
-  deletes the level, and :meth:`OrderBook.best_bid_raw` / :meth:`OrderBook.best_ask_raw`.
+* a raw hot path: ``OrderBook.apply_delta_raw(side, price_raw, size_raw)`` where size 0
+  deletes the level, and ``best_bid_raw()`` / ``best_ask_raw()`` (or the ``top_bid_raw`` /
+  ``top_ask_raw`` attributes).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 
+from tradewire.data import _book_pure
 from tradewire.model.data import OrderBookDelta, QuoteTick
 from tradewire.model.enums import BookAction, BookSide, OrderSide
 from tradewire.model.identifiers import InstrumentId
 from tradewire.model.objects import FIXED_PRECISION, FIXED_SCALAR, Price, Quantity
+
+_log = logging.getLogger(__name__)
+
+PURE_PYTHON_ENV = "TRADEWIRE_PURE_PYTHON"
+
+
+def _load_compiled_core() -> type | None:
+    """Return the compiled ``BookCore`` class, or None (logged once) if it is missing, stale or disabled."""
+    if os.environ.get(PURE_PYTHON_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        _log.info("order book: pure-Python core (forced by %s)", PURE_PYTHON_ENV)
+        return None
+    try:
+        from tradewire.data import _book_core
+    except ImportError as exc:
+        _log.warning(
+            "order book: compiled core not available (%s); using the pure-Python core "
+            "(reinstall with a C compiler present: pip install -e .)",
+            exc,
+        )
+        return None
+    if getattr(_book_core, "API_VERSION", None) != _book_pure.API_VERSION:
+        _log.warning(
+            "order book: compiled core %s is out of date (API %s, expected %s); using the pure-Python core "
+            "(rebuild it: pip install -e .)",
+            _book_core.__file__,
+            getattr(_book_core, "API_VERSION", None),
+            _book_pure.API_VERSION,
+        )
+        return None
+    _log.info("order book: compiled core %s", _book_core.__file__)
+    return _book_core.BookCore
+
+
+_CompiledCore = _load_compiled_core()
+IMPLEMENTATION: str = "python" if _CompiledCore is None else "compiled"
+"""Which level storage ``OrderBook`` uses: ``"compiled"`` (Cython extension) or ``"python"``."""
 
 BID = int(BookSide.BID)
 ASK = int(BookSide.ASK)
@@ -122,48 +167,27 @@ class FillEstimate:
         return self.filled.raw == self.requested.raw
 
 
-class OrderBook:
-    """Market-by-price order book for one instrument.
+class _OrderBookAPI:
+    """The model-level API of :class:`OrderBook`, on top of a ``BookCore`` base (compiled or pure Python).
 
-    Parameters
-    ----------
-    instrument_id : InstrumentId
-    price_precision, size_precision : int
-        Decimals used when raws are turned back into ``Price``/``Quantity`` (display only; the raws
-        stay exact).
-    book_type : BookType
-        ``L2_MBP`` (default) accepts deltas; ``L1_MBP`` is maintained from quotes.
-
-    Attributes
-    ----------
-    top_bid_raw, top_ask_raw : int | None
-        Cached best bid/ask price raws, kept current by every mutation (read-only for callers; the
-        cheapest way to read the top of book in a hot loop).
-
-    Notes
-    -----
-    ``sequence``, ``ts_event`` and ``ts_init`` follow the last delta applied through the model API.
-    ``in_batch`` is True while a venue batch is half applied (the last delta lacked ``F_LAST``):
-    consumers should only read a consistent book, i.e. when ``in_batch`` is False.
+    The core provides the raw level storage: ``apply_delta_raw``, ``top_bid_raw``/``top_ask_raw``,
+    ``best_bid_raw``/``best_ask_raw``, ``best_bid_size_raw``/``best_ask_size_raw``, ``size_at_raw``,
+    ``bids_raw``/``asks_raw``, ``volume_within_raw``, ``bid_level_count``/``ask_level_count``, ``clear``,
+    ``clear_side`` and ``check_levels`` (see :mod:`tradewire.data._book_pure` for their contracts).
     """
 
-    __slots__ = (
-        "_ask_px",
-        "_asks",
-        "_bid_px",
-        "_bids",
-        "book_type",
-        "in_batch",
-        "instrument_id",
-        "price_precision",
-        "sequence",
-        "size_precision",
-        "top_ask_raw",
-        "top_bid_raw",
-        "ts_event",
-        "ts_init",
-        "update_count",
-    )
+    __slots__ = ()
+
+    # attributes set by __init__ (declared in the concrete classes' __slots__)
+    instrument_id: InstrumentId
+    price_precision: int
+    size_precision: int
+    book_type: BookType
+    sequence: int
+    ts_event: int
+    ts_init: int
+    update_count: int
+    in_batch: bool
 
     def __init__(
         self,
@@ -174,101 +198,22 @@ class OrderBook:
     ) -> None:
         if not 0 <= price_precision <= FIXED_PRECISION or not 0 <= size_precision <= FIXED_PRECISION:
             raise ValueError(f"precisions must be 0..{FIXED_PRECISION}, got {price_precision}, {size_precision}")
+        super().__init__()  # the core's storage
         self.instrument_id = instrument_id
         self.price_precision = price_precision
         self.size_precision = size_precision
         self.book_type = BookType(book_type)
-        self._bids: dict[int, int] = {}
-        self._asks: dict[int, int] = {}
-        self._bid_px: list[int] = []  # ascending; best bid is [-1]
-        self._ask_px: list[int] = []  # ascending; best ask is [0]
-        self.top_bid_raw: int | None = None
-        self.top_ask_raw: int | None = None
         self.sequence = 0
         self.ts_event = 0
         self.ts_init = 0
         self.update_count = 0
         self.in_batch = False
 
-    # ------------------------------------------------------------------ raw hot path
-
-    def apply_delta_raw(self, side: int, price_raw: int, size_raw: int) -> None:
-        """Set the size at one level; size 0 removes the level.
-
-        Parameters
-        ----------
-        side : int
-            ``1`` bid, ``2`` ask (``BookSide`` values).
-        price_raw, size_raw : int
-            Fixed-point raws (scale 10**9). ``size_raw`` must be >= 0; it is not checked here (hot
-            path): use :meth:`apply_delta` for validated input.
-
-        Raises
-        ------
-        ValueError
-            If ``side`` is neither 1 nor 2.
-        """
-        if side == 1:
-            levels = self._bids
-            if size_raw:
-                if price_raw not in levels:
-                    prices = self._bid_px
-                    insort(prices, price_raw)
-                    self.top_bid_raw = prices[-1]
-                levels[price_raw] = size_raw
-            elif levels.pop(price_raw, None) is not None:
-                prices = self._bid_px
-                del prices[bisect_left(prices, price_raw)]
-                self.top_bid_raw = prices[-1] if prices else None
-        elif side == 2:
-            levels = self._asks
-            if size_raw:
-                if price_raw not in levels:
-                    prices = self._ask_px
-                    insort(prices, price_raw)
-                    self.top_ask_raw = prices[0]
-                levels[price_raw] = size_raw
-            elif levels.pop(price_raw, None) is not None:
-                prices = self._ask_px
-                del prices[bisect_left(prices, price_raw)]
-                self.top_ask_raw = prices[0] if prices else None
-        else:
-            raise ValueError(f"side must be 1 (bid) or 2 (ask), got {side!r}")
-
-    def best_bid_raw(self) -> int | None:
-        """Best (highest) bid price raw, or None if the bid side is empty."""
-        return self.top_bid_raw
-
-    def best_ask_raw(self) -> int | None:
-        """Best (lowest) ask price raw, or None if the ask side is empty."""
-        return self.top_ask_raw
-
-    def best_bid_size_raw(self) -> int | None:
-        """Size raw at the best bid, or None."""
-        px = self._bid_px
-        return self._bids[px[-1]] if px else None
-
-    def best_ask_size_raw(self) -> int | None:
-        """Size raw at the best ask, or None."""
-        px = self._ask_px
-        return self._asks[px[0]] if px else None
-
-    def size_at_raw(self, side: int, price_raw: int) -> int:
-        """Size raw at ``price_raw`` on ``side`` (0 if no level)."""
-        return (self._bids if side == BID else self._asks).get(price_raw, 0)
-
-    def bids_raw(self, depth: int | None = None) -> list[tuple[int, int]]:
-        """Bid levels as ``(price_raw, size_raw)``, best (highest) first, at most ``depth``."""
-        px = self._bid_px
-        sel = px[::-1] if depth is None else px[: -depth - 1 : -1] if depth > 0 else []
-        levels = self._bids
-        return [(p, levels[p]) for p in sel]
-
-    def asks_raw(self, depth: int | None = None) -> list[tuple[int, int]]:
-        """Ask levels as ``(price_raw, size_raw)``, best (lowest) first, at most ``depth``."""
-        px = self._ask_px if depth is None else self._ask_px[: max(depth, 0)]
-        levels = self._asks
-        return [(p, levels[p]) for p in px]
+    def __reduce__(self) -> tuple:
+        """Pickle/copy support, the same for both cores: the levels and the header fields."""
+        header = (self.sequence, self.ts_event, self.ts_init, self.update_count, self.in_batch)
+        args = (self.instrument_id, self.price_precision, self.size_precision, self.book_type)
+        return _restore_book, (type(self), args, self.bids_raw(), self.asks_raw(), header)
 
     # ------------------------------------------------------------------ model API
 
@@ -279,6 +224,8 @@ class OrderBook:
         ------
         ValueError
             On an L1 book, on a negative size, or on ADD/UPDATE with size 0.
+        OverflowError
+            If an ADD/UPDATE price raw is outside the int64 range (see the module notes).
         """
         if self.book_type is not BookType.L2_MBP:
             raise ValueError(f"{self.instrument_id}: deltas need an L2_MBP book, this one is {self.book_type.name}")
@@ -291,7 +238,10 @@ class OrderBook:
                 size_raw = 0
             elif size_raw <= 0:
                 raise ValueError(f"{self.instrument_id}: {action} needs a positive size, got {delta.size} ({delta!r})")
-            self.apply_delta_raw(int(delta.side), delta.price.raw, size_raw)
+            try:
+                self.apply_delta_raw(int(delta.side), delta.price.raw, size_raw)
+            except OverflowError as exc:
+                raise OverflowError(f"{self.instrument_id}: {exc} ({delta!r})") from None
         if delta.sequence:
             self.sequence = delta.sequence
         self.ts_event = delta.ts_event
@@ -353,25 +303,6 @@ class OrderBook:
         self.ts_init = tick.ts_init
         self.update_count += 1
 
-    def clear(self) -> None:
-        """Remove every level of both sides."""
-        self._bids.clear()
-        self._asks.clear()
-        self._bid_px.clear()
-        self._ask_px.clear()
-        self.top_bid_raw = self.top_ask_raw = None
-
-    def clear_side(self, side: BookSide | int) -> None:
-        """Remove every level of one side."""
-        if int(side) == BID:
-            self._bids.clear()
-            self._bid_px.clear()
-            self.top_bid_raw = None
-        else:
-            self._asks.clear()
-            self._ask_px.clear()
-            self.top_ask_raw = None
-
     # ------------------------------------------------------------------ queries
 
     def _price(self, raw: int | None) -> Price | None:
@@ -416,16 +347,6 @@ class OrderBook:
         b, a = self.best_bid_raw(), self.best_ask_raw()
         return b is not None and b == a
 
-    @property
-    def bid_level_count(self) -> int:
-        """Number of bid levels."""
-        return len(self._bid_px)
-
-    @property
-    def ask_level_count(self) -> int:
-        """Number of ask levels."""
-        return len(self._ask_px)
-
     def bids(self, depth: int | None = None) -> list[BookLevel]:
         """Bid levels, best first, at most ``depth``."""
         pp, sp = self.price_precision, self.size_precision
@@ -449,12 +370,7 @@ class OrderBook:
 
     def volume_within(self, side: BookSide | int, price: Price) -> Quantity:
         """Total size on ``side`` at prices at least as good as ``price`` (bids >= price, asks <= price)."""
-        if int(side) == BID:
-            px = self._bid_px
-            total = sum(self._bids[p] for p in px[bisect_left(px, price.raw) :])
-        else:
-            px = self._ask_px
-            total = sum(self._asks[p] for p in px[: bisect_left(px, price.raw + 1)])
+        total = self.volume_within_raw(int(side), price.raw)
         return Quantity.from_raw(total, self.size_precision)
 
     def simulate_fill(self, side: OrderSide, quantity: Quantity) -> FillEstimate:
@@ -523,22 +439,17 @@ class OrderBook:
         )
 
     def check_integrity(self) -> None:
-        """Verify the internal invariants (sorted unique prices matching the size maps, sizes > 0).
+        """Verify the internal invariants (sorted unique prices, sizes > 0, cached best bid/ask current).
 
         Raises
         ------
         AssertionError
-            Naming the broken invariant.
+            Naming the instrument and the broken invariant.
         """
-        if self.top_bid_raw != (self._bid_px[-1] if self._bid_px else None):
-            raise AssertionError(f"{self.instrument_id}: cached best bid out of date")
-        if self.top_ask_raw != (self._ask_px[0] if self._ask_px else None):
-            raise AssertionError(f"{self.instrument_id}: cached best ask out of date")
-        for name, px, levels in (("bid", self._bid_px, self._bids), ("ask", self._ask_px, self._asks)):
-            if px != sorted(levels):
-                raise AssertionError(f"{self.instrument_id}: {name} price index out of sync with levels")
-            if any(s <= 0 for s in levels.values()):
-                raise AssertionError(f"{self.instrument_id}: non-positive {name} size")
+        try:
+            self.check_levels()
+        except AssertionError as exc:
+            raise AssertionError(f"{self.instrument_id}: {exc}") from None
 
     def pprint(self, depth: int = 5) -> str:
         """Human-readable ladder of the top ``depth`` levels (asks above bids)."""
@@ -550,5 +461,92 @@ class OrderBook:
     def __repr__(self) -> str:
         return (
             f"OrderBook({self.instrument_id}, {self.book_type.name}, bid={self.best_bid_price()}, "
-            f"ask={self.best_ask_price()}, levels={len(self._bid_px)}x{len(self._ask_px)}, seq={self.sequence})"
+            f"ask={self.best_ask_price()}, levels={self.bid_level_count}x{self.ask_level_count}, seq={self.sequence})"
         )
+
+
+def _restore_book(
+    cls: type,
+    args: tuple,
+    bids: list[tuple[int, int]],
+    asks: list[tuple[int, int]],
+    header: tuple[int, int, int, int, bool],
+) -> _OrderBookAPI:
+    """Rebuild a pickled book (see ``_OrderBookAPI.__reduce__``)."""
+    book = cls(*args)
+    for p, s in bids:
+        book.apply_delta_raw(BID, p, s)
+    for p, s in asks:
+        book.apply_delta_raw(ASK, p, s)
+    book.sequence, book.ts_event, book.ts_init, book.update_count, book.in_batch = header
+    return book
+
+
+_BOOK_SLOTS = (
+    "book_type",
+    "in_batch",
+    "instrument_id",
+    "price_precision",
+    "sequence",
+    "size_precision",
+    "ts_event",
+    "ts_init",
+    "update_count",
+)
+
+
+class PurePythonOrderBook(_OrderBookAPI, _book_pure.BookCore):
+    """:class:`OrderBook` on the pure-Python core (always available; same API and results)."""
+
+    __slots__ = _BOOK_SLOTS
+
+
+if _CompiledCore is None:
+    CompiledOrderBook: type | None = None
+    _Active: type = PurePythonOrderBook
+else:
+
+    class CompiledOrderBook(_OrderBookAPI, _CompiledCore):  # type: ignore[no-redef, valid-type, misc]
+        """:class:`OrderBook` on the compiled core (None when the extension is not installed)."""
+
+        __slots__ = _BOOK_SLOTS
+
+    _Active = CompiledOrderBook
+
+
+class OrderBook(_Active):  # type: ignore[valid-type, misc]
+    """Market-by-price order book for one instrument.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+    price_precision, size_precision : int
+        Decimals used when raws are turned back into ``Price``/``Quantity`` (display only; the raws
+        stay exact).
+    book_type : BookType
+        ``L2_MBP`` (default) accepts deltas; ``L1_MBP`` is maintained from quotes.
+
+    Raises
+    ------
+    ValueError
+        If a precision is outside ``0..9``.
+
+    Attributes
+    ----------
+    top_bid_raw, top_ask_raw : int | None
+        Cached best bid/ask price raws, kept current by every mutation (read-only for callers; the
+        cheapest way to read the top of book in a hot loop).
+
+    Notes
+    -----
+    The level storage is the compiled core when installed, else the pure-Python one (see
+    :data:`IMPLEMENTATION`); ``PurePythonOrderBook`` and ``CompiledOrderBook`` name both explicitly.
+    Raw hot path: ``apply_delta_raw(side, price_raw, size_raw)`` sets one level (size 0 removes it;
+    ``ValueError`` for a side other than 1/2 or a negative size, ``OverflowError`` for a new level whose
+    price raw is outside int64).
+    ``sequence``, ``ts_event`` and ``ts_init`` follow the last delta applied through the model API.
+    ``in_batch`` is True while a venue batch is half applied (the last delta lacked ``F_LAST``):
+    consumers should only read a consistent book, i.e. when ``in_batch`` is False.
+    """
+
+    __slots__ = ()

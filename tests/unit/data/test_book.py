@@ -1,4 +1,8 @@
-"""OrderBook: deltas, queries, book walk, and a property test against a naive reference book."""
+"""OrderBook: deltas, queries, book walk, and a property test against a naive reference book.
+
+Every test runs on both level stores: the pure-Python core and the compiled one (skipped, with the
+reason shown, when the extension is not built).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradewire.data.book import BookType, OrderBook, OrderBookDepth
+from tradewire.data.book import BookType, CompiledOrderBook, OrderBook, OrderBookDepth, PurePythonOrderBook
 from tradewire.model.data import OrderBookDelta, QuoteTick
 from tradewire.model.enums import BookAction, BookSide, OrderSide
 from tradewire.model.identifiers import InstrumentId
@@ -17,13 +21,25 @@ from tradewire.model.objects import Price, Quantity
 IID = InstrumentId("BTCUSDT.BINANCE")
 F_LAST = OrderBookDelta.F_LAST
 
+IMPLS = pytest.mark.parametrize(
+    "book_cls",
+    [
+        pytest.param(PurePythonOrderBook, id="python"),
+        pytest.param(
+            CompiledOrderBook,
+            id="compiled",
+            marks=pytest.mark.skipif(CompiledOrderBook is None, reason="compiled book core not built"),
+        ),
+    ],
+)
+
 
 def delta(action, side, price, size, flags=F_LAST, seq=0, ts=0):
     return OrderBookDelta(IID, action, side, Price(price, 2), Quantity(size, 3), flags, seq, ts, ts + 1)
 
 
-def sample_book() -> OrderBook:
-    book = OrderBook(IID, 2, 3)
+def sample_book(book_cls) -> OrderBook:
+    book = book_cls(IID, 2, 3)
     for p, s in (("100.00", "1"), ("99.50", "2"), ("99.00", "3")):
         book.apply_delta(delta(BookAction.ADD, BookSide.BID, p, s, flags=0))
     for p, s in (("101.00", "1.5"), ("101.50", "0.5"), ("102.00", "4")):
@@ -32,8 +48,9 @@ def sample_book() -> OrderBook:
     return book
 
 
-def test_top_of_book_and_levels():
-    book = sample_book()
+@IMPLS
+def test_top_of_book_and_levels(book_cls):
+    book = sample_book(book_cls)
     assert book.best_bid_price() == Price("100.00", 2)
     assert book.best_ask_price() == Price("101.00", 2)
     assert book.best_bid_size() == Quantity("1", 3)
@@ -50,8 +67,9 @@ def test_top_of_book_and_levels():
     assert not book.is_crossed() and not book.is_locked()
 
 
-def test_update_delete_clear_and_batch_flag():
-    book = sample_book()
+@IMPLS
+def test_update_delete_clear_and_batch_flag(book_cls):
+    book = sample_book(book_cls)
     book.apply_delta(delta(BookAction.UPDATE, BookSide.BID, "100.00", "0.25", flags=0))
     assert book.best_bid_size() == Quantity("0.25", 3)
     assert book.in_batch
@@ -70,8 +88,9 @@ def test_update_delete_clear_and_batch_flag():
     assert book.spread() is None and book.midpoint() is None
 
 
-def test_crossed_and_locked():
-    book = sample_book()
+@IMPLS
+def test_crossed_and_locked(book_cls):
+    book = sample_book(book_cls)
     book.apply_delta_raw(BookSide.BID, Price("101.00", 2).raw, 10**9)
     assert book.is_locked() and not book.is_crossed()
     book.apply_delta_raw(BookSide.BID, Price("101.20", 2).raw, 10**9)
@@ -79,8 +98,9 @@ def test_crossed_and_locked():
     assert book.spread() == Price("-0.20", 2)
 
 
-def test_simulate_fill_walks_levels_exactly():
-    book = sample_book()
+@IMPLS
+def test_simulate_fill_walks_levels_exactly(book_cls):
+    book = sample_book(book_cls)
     # buy 2.5: 1.5 @ 101.00 + 0.5 @ 101.50 + 0.5 @ 102.00 = 151.5 + 50.75 + 51 = 253.25 -> 101.3
     est = book.simulate_fill(OrderSide.BUY, Quantity("2.5", 3))
     assert est.fully_filled
@@ -98,12 +118,13 @@ def test_simulate_fill_walks_levels_exactly():
     assert book.get_avg_px_for_quantity(OrderSide.BUY, Quantity("1", 3)) == Decimal("101")
     with pytest.raises(ValueError, match="positive"):
         book.simulate_fill(OrderSide.BUY, Quantity("0", 3))
-    empty = OrderBook(IID, 2, 3)
+    empty = book_cls(IID, 2, 3)
     assert empty.simulate_fill(OrderSide.BUY, Quantity("1", 3)).avg_px is None
 
 
-def test_depth_snapshot_object():
-    book = sample_book()
+@IMPLS
+def test_depth_snapshot_object(book_cls):
+    book = sample_book(book_cls)
     depth = book.to_depth(2)
     assert isinstance(depth, OrderBookDepth)
     assert [str(lv.price) for lv in depth.bids] == ["100.00", "99.50"]
@@ -112,8 +133,9 @@ def test_depth_snapshot_object():
     assert len(book.to_depth().asks) == 4
 
 
-def test_l1_book_from_quotes_and_type_guards():
-    l1 = OrderBook(IID, 2, 3, BookType.L1_MBP)
+@IMPLS
+def test_l1_book_from_quotes_and_type_guards(book_cls):
+    l1 = book_cls(IID, 2, 3, BookType.L1_MBP)
     q = QuoteTick(IID, Price("10.00", 2), Price("10.05", 2), Quantity("1", 3), Quantity("2", 3), 5, 6)
     l1.update_quote_tick(q)
     q2 = QuoteTick(IID, Price("10.01", 2), Price("10.04", 2), Quantity("3", 3), Quantity("4", 3), 7, 8)
@@ -122,7 +144,7 @@ def test_l1_book_from_quotes_and_type_guards():
     assert l1.bid_level_count == 1 and l1.ask_level_count == 1 and l1.ts_event == 7
     with pytest.raises(ValueError, match="L2_MBP"):
         l1.apply_delta(delta(BookAction.ADD, BookSide.BID, "1", "1"))
-    l2 = OrderBook(IID, 2, 3)
+    l2 = book_cls(IID, 2, 3)
     with pytest.raises(ValueError, match="L1_MBP"):
         l2.update_quote_tick(q)
     with pytest.raises(ValueError, match="positive size"):
@@ -131,8 +153,9 @@ def test_l1_book_from_quotes_and_type_guards():
         l2.apply_delta_raw(3, 1, 1)
 
 
-def test_snapshot_raw_replaces_book():
-    book = sample_book()
+@IMPLS
+def test_snapshot_raw_replaces_book(book_cls):
+    book = sample_book(book_cls)
     book.apply_snapshot_raw([(5, 1), (6, 0)], [(9, 2)], sequence=99, ts_event=1, ts_init=2)
     assert book.bids_raw() == [(5, 1)] and book.asks_raw() == [(9, 2)] and book.sequence == 99
     with pytest.raises(ValueError, match="negative"):
@@ -152,11 +175,12 @@ ops = st.lists(
 )
 
 
+@IMPLS
 @settings(max_examples=150, deadline=None)
 @given(ops)
-def test_book_matches_naive_reference(operations):
+def test_book_matches_naive_reference(book_cls, operations):
     """Any valid delta sequence keeps sides sorted, sizes positive and equal to dict-based reference."""
-    book = OrderBook(IID, 2, 3)
+    book = book_cls(IID, 2, 3)
     ref = {1: {}, 2: {}}
     tick = 10**7  # 0.01 in raws
     for side, p, s, c in operations:
