@@ -4,11 +4,13 @@
 objects in delivery order (``TradeTick``, ``QuoteTick`` and ``list[OrderBookDelta]`` venue batches),
 ready for ``DataEngine.process`` (batches delta by delta) or ``BacktestEngine.add_data``.
 
-* **Binance combined-stream capture** (``<recv_ns> <json>`` lines, gzip or plain): synchronized with
-  :class:`tradewire.node.replay.BinanceReplay` (REST snapshot first, then only diffs with
-  ``u > lastUpdateId``), in local receive order. Instrument: a crypto spot pair (``BTCUSDT`` ->
-  base ``BTC``, quote ``USDT``) with the precisions of the capture (Binance spot writes 8 decimals; the
-  BTCUSDT tick is 0.01 and the lot 0.00001).
+* **Binance combined-stream capture** (``<recv_ns> <json>`` lines, gzip or plain): the depth diffs go
+  through :class:`tradewire.data.sync.BinanceSpotSynchronizer` (or the futures one when diffs carry
+  ``pu``) exactly as a live client does: diffs before the REST snapshot are buffered, the snapshot is
+  delivered, then the buffered and later diffs that pass the rule (``u > lastUpdateId``, no gap).
+  Trades and book tickers are delivered as recorded, including those before the snapshot (trade
+  metrics need no book). Everything is in local receive order (``ts_init``). Instrument: a crypto spot
+  pair (``BTCUSDT`` -> base ``BTC``, quote ``USDT``) with tick 0.01 and lot 0.00001 (BTCUSDT's filters).
 * **Databento MBO** (``.dbn`` / ``.dbn.zst``, schema ``mbo``): order-by-order events aggregated to L2
   batches with :func:`tradewire.data.loaders.databento.iter_mbo_l2`, plus a ``TradeTick`` per ``T``
   record (``side`` = aggressor: ``B`` buyer, ``A`` seller, ``N`` none, classified later by Lee-Ready /
@@ -19,11 +21,23 @@ ready for ``DataEngine.process`` (batches delta by delta) or ``BacktestEngine.ad
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tradewire.data.loaders.binance import (
+    BinanceBookTicker,
+    BinanceDepthDiff,
+    BinanceDepthSnapshot,
+    iter_binance_stream,
+)
 from tradewire.data.loaders.errors import DataFormatError
+from tradewire.data.sync import (
+    BinanceFuturesSynchronizer,
+    BinanceSpotSynchronizer,
+    BookSynchronizer,
+    SequenceGap,
+)
 from tradewire.model.data import OrderBookDelta, QuoteTick, TradeTick
 from tradewire.model.enums import AggressorSide
 from tradewire.model.identifiers import InstrumentId, TradeId
@@ -45,11 +59,15 @@ class RecordedSession:
         ``TradeTick`` / ``QuoteTick`` / ``list[OrderBookDelta]`` in delivery order.
     source : str
         ``"binance"`` or ``"dbn-mbo"``.
+    gaps : list[SequenceGap]
+        Sequence gaps found while synchronizing the book (Binance); the diffs after a gap wait for the
+        next snapshot, as a live client would.
     """
 
     instrument: Instrument
     items: list[Any]
     source: str
+    gaps: list[Any] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -98,28 +116,54 @@ def load_session(path: str | Path, symbol: str | None = None, venue: str | None 
 
 
 def load_binance_session(path: str | Path, symbol: str = "BTCUSDT", venue: str = "BINANCE") -> RecordedSession:
-    """Synchronized Binance capture (see module docs).
+    """Binance capture synchronized under Binance's rules, in local receive order (see module docs).
 
     Raises
     ------
     DataFormatError
         Bad line, or no REST depth snapshot in the file.
     """
-    from tradewire.node.replay import BinanceReplay
-
     path = Path(path)
     quote = next((q for q in _QUOTES if symbol.endswith(q) and len(symbol) > len(q)), None)
     if quote is None:
         raise ValueError(f"cannot split {symbol!r} into base and quote currency")
     inst = crypto_spot(symbol, venue, symbol[: -len(quote)], quote, 2, 5)
     iid = inst.id
-    try:
-        replay = BinanceReplay(path, iid, inst.price_precision, inst.size_precision)
-    except ValueError as exc:
-        if isinstance(exc, DataFormatError):
-            raise
-        raise DataFormatError(path, str(exc)) from None
-    return RecordedSession(inst, [it.obj for it in replay.items], "binance")
+    items: list[tuple[int, Any]] = []
+    sync: BookSynchronizer | None = None
+    early: BinanceDepthSnapshot | None = None  # a snapshot seen before the first diff tells spot/futures
+    gaps: list[SequenceGap] = []
+
+    def snapshot(rec: BinanceDepthSnapshot) -> None:
+        items.append((rec.ts_init, list(rec.deltas)))
+        for released in sync.on_snapshot(rec.last_update_id, rec.ts_event, rec.ts_init):
+            if released:
+                items.append((rec.ts_init, list(released)))
+
+    for rec in iter_binance_stream(path, iid, inst.price_precision, inst.size_precision):
+        if isinstance(rec, BinanceDepthDiff):
+            if sync is None:
+                cls = BinanceSpotSynchronizer if rec.prev_final_update_id is None else BinanceFuturesSynchronizer
+                sync = cls(iid, on_gap=gaps.append)
+                if early is not None:
+                    snapshot(early)
+            for deltas in sync.on_update(rec.first_update_id, rec.final_update_id, rec.prev_final_update_id,
+                                         rec.deltas, rec.ts_event, rec.ts_init):  # fmt: skip
+                if deltas:
+                    items.append((rec.ts_init, list(deltas)))
+        elif isinstance(rec, BinanceDepthSnapshot):
+            if sync is None:
+                early = rec
+            else:
+                snapshot(rec)
+        elif isinstance(rec, BinanceBookTicker):
+            items.append((rec.quote.ts_init, rec.quote))
+        else:
+            items.append((rec.ts_init, rec))
+    if sync is None or sync.last_update_id is None:
+        raise DataFormatError(path, "no REST depth snapshot (or no depth diff) in the recording; cannot build a book")
+    items.sort(key=lambda x: x[0])  # stable: file order within one receive time
+    return RecordedSession(inst, [obj for _, obj in items], "binance", gaps)
 
 
 def load_mbo_session(path: str | Path) -> RecordedSession:
