@@ -51,7 +51,7 @@ def conn(server):
 class ExecHarness:
     """A real ExecutionEngine with a CcxtExecutionClient; the test thread is the engine thread."""
 
-    def __init__(self, conn: CcxtConnection, poll_interval_s: float | None = None) -> None:
+    def __init__(self, conn: CcxtConnection, poll_interval_s: float | None = None, stream: bool = True) -> None:
         self.conn = conn
         self.clock = LiveClock()
         self.bus = MessageBus()
@@ -62,7 +62,7 @@ class ExecHarness:
         self.accounts: list = []
         self.client = CcxtExecutionClient(conn, AccountId("BINANCE-001"), self.clock, self._process,
                                           RetryPolicy(max_attempts=4, base_delay=0.05, max_delay=0.5),
-                                          poll_interval_s=poll_interval_s)  # fmt: skip
+                                          poll_interval_s=poll_interval_s, stream=stream)  # fmt: skip
         self.engine.register_client(self.client)
 
     def _process(self, event) -> None:
@@ -95,3 +95,16 @@ def h(conn):
 def local_env() -> dict[str, str]:
     """The environment variables holding the local server's credentials."""
     return dict(ENV)
+
+
+@pytest.fixture
+def h_polling(conn):
+    """Like ``h`` but without private streams: updates only from a REST resync every 0.2 s."""
+    from tradewire.execution.factory import OrderFactory
+    from tradewire.model.identifiers import StrategyId
+
+    harness = ExecHarness(conn, poll_interval_s=0.2, stream=False)
+    harness.client.connect()
+    harness.factory = OrderFactory(StrategyId("s-1"), harness.clock)
+    yield harness
+    harness.client.disconnect()

@@ -149,3 +149,18 @@ def test_user_stream_drop_loses_no_fill_and_doubles_none(h, server):
     fills = h.of("OrderFilled", o.client_order_id)
     assert sorted(str(f.trade_id) for f in fills) == sorted(str(t["id"]) for t in venue_fills(server, vid))
     assert o.filled_qty == q("0.04000") and o.status is OrderStatus.PARTIALLY_FILLED
+
+
+def test_rest_polling_fallback_without_private_streams(h_polling, server):
+    h = h_polling
+    assert not h.client.stream
+    o = h.factory.limit(IID, OrderSide.BUY, q("0.01000"), p("61000.00"))
+    h.engine.submit_order(o)
+    assert h.pump(lambda: o.status is OrderStatus.ACCEPTED, 5)
+    vid = int(o.venue_order_id)
+    server.fill_resting(vid, "0.00400")
+    server.fill_resting(vid, "0.00600")
+    assert h.pump(lambda: o.status is OrderStatus.FILLED, 5)  # found by the periodic REST resync
+    assert sorted(str(f.trade_id) for f in h.of("OrderFilled")) == sorted(
+        str(t["id"]) for t in venue_fills(server, vid)
+    )

@@ -106,3 +106,33 @@ def test_websocket_drop_reconnects_and_resyncs_from_a_fresh_snapshot(server, con
     kinds = [e.kind.value for e in quality.events]
     assert "sequence_gap" in kinds
     client.disconnect_blocking()
+
+
+def test_venue_bars_from_the_kline_stream(server, conn):
+    from tradewire.model.data import Bar, BarType
+
+    client = CcxtDataClient(conn, LiveClock(), retry=RetryPolicy(1000, 0.05, 0.2))
+    bars: list[Bar] = []
+    client.set_handler(lambda o: bars.append(o) if type(o) is Bar else None)
+    client.connect_blocking()
+    bt = BarType.from_str("BTCUSDT.BINANCE-1-MINUTE-LAST")
+    client.subscribe_bars(bt)
+    assert conn.inbox.pump_until(lambda: server.subscriber_count() >= 1, 10)
+    server.advance(20_000)  # about half of the session: three minutes and a bit
+    shift = server._time_shift_ms
+    # independent 1-minute aggregation of the recorded trades on the server's (shifted) clock
+    want: dict[int, list] = {}
+    for m in server.messages[: server.cursor]:
+        d = m["data"]
+        if d.get("e") == "trade":
+            t = d["T"] + shift
+            p, q = Decimal(d["p"]), Decimal(d["q"])
+            b = want.setdefault(t - t % 60_000, [p, p, p, p, Decimal(0)])
+            b[1], b[2], b[3], b[4] = max(b[1], p), min(b[2], p), p, b[4] + q
+    closed = sorted(want)[:-1]  # the last minute is still open: no newer candle has started
+    assert len(closed) >= 2
+    assert conn.inbox.pump_until(lambda: len(bars) == len(closed), 10)
+    got = [((b.ts_event // 1_000_000) - 60_000, b.open.as_decimal(), b.high.as_decimal(), b.low.as_decimal(),
+            b.close.as_decimal(), b.volume.as_decimal()) for b in bars]  # fmt: skip
+    assert got == [(t, *want[t]) for t in closed]
+    client.disconnect_blocking()
