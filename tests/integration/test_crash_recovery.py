@@ -105,6 +105,7 @@ def run_crash_cycles(db_url: str, workdir: Path, kills: int, seed: int = 7, max_
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ready_s: list[float] = []
     early = 0
+    trading_s = 0.0
     t_start = time.perf_counter()
     for k in range(kills):
         with open(err_path, "wb") as err:
@@ -121,7 +122,9 @@ def run_crash_cycles(db_url: str, workdir: Path, kills: int, seed: int = 7, max_
                     p.wait()
                     raise AssertionError(f"cycle {k}: node exited before READY:\n{err_path.read_text()[-3000:]}")
                 ready_s.append(time.monotonic() - t0)
-                time.sleep(rng.uniform(0.0, max_delay))
+                delay = rng.uniform(0.0, max_delay)
+                time.sleep(delay)
+                trading_s += delay
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=30)
             p.stdout.close()
@@ -191,7 +194,8 @@ def run_crash_cycles(db_url: str, workdir: Path, kills: int, seed: int = 7, max_
         "inferred_fills": sum(1 for f in fills if f.inferred),
         "resubmitted": discrepancies.get("not_sent/resubmit", 0), "discrepancies": dict(sorted(discrepancies.items())),
         "net_position_raw": store_net, "median_ready_s": round(statistics.median(ready_s), 2) if ready_s else None,
-        "seconds": round(seconds, 1),
+        "trading_s": round(trading_s, 1), "orders_per_trading_s": round(len(venue_orders) / trading_s, 1)
+        if trading_s else None, "seconds": round(seconds, 1),
     }  # fmt: skip
 
 
