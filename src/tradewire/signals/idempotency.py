@@ -7,6 +7,14 @@ Every other request with the same key gets the stored response (or waits while i
 Because the database decides who wins, there is no check-then-insert race between threads or
 processes sharing the file.
 
+The webhook hot path uses :meth:`SqlIdempotencyStore.claim_accept` instead: one upsert (``INSERT ...
+ON CONFLICT (key) DO UPDATE ... WHERE expires_ns <= now``, one commit) claims the key, stores the 202
+response *and* the serialized order intent with ``dispatched = 0``. Once that commit returns, the alert
+is durable: if the process dies after answering 202 but before the engine placed the order, the next
+start finds the intent with :meth:`SqlIdempotencyStore.undispatched` and hands it to the engine again
+(with the client order ids reserved at the first attempt). The engine marks intents it has handled with
+:meth:`SqlIdempotencyStore.mark_dispatched` (one statement per drained batch).
+
 :class:`SqlIdempotencyStore` uses SQLAlchemy on SQLite (``./tradewire-data/webhook.sqlite`` by
 default, WAL journal, ``synchronous=NORMAL``: a committed claim survives a crash of the process;
 use ``synchronous="FULL"`` to survive power loss too). The persistence layer can supply any other
@@ -52,8 +60,9 @@ class IdempotencyStore(Protocol):
         """Store the claimant's result."""
         ...
 
-    def release(self, key: str) -> None:
-        """Drop a claim whose processing failed before any order was placed."""
+    def release(self, key: str, accepted: bool = False) -> None:
+        """Drop a claim whose processing failed before any order was placed (``accepted``: a claim made
+        by :meth:`claim_accept`)."""
         ...
 
     def get(self, key: str) -> StoredResult | None:
@@ -62,6 +71,22 @@ class IdempotencyStore(Protocol):
 
     def purge(self, now_ns: int) -> int:
         """Delete expired entries; return how many."""
+        ...
+
+    def claim_accept(
+        self, key: str, source: str, now_ns: int, expires_ns: int, status_code: int, response: dict[str, Any],
+        intent: str,
+    ) -> StoredResult | None:  # fmt: skip
+        """Claim ``key`` and store its response and undispatched ``intent`` in one commit; None if claimed,
+        else the existing live entry."""
+        ...
+
+    def mark_dispatched(self, keys: list[str], state: int = 1) -> None:
+        """Record that the intents of ``keys`` were handled by the engine (``state`` 1) or dropped (2)."""
+        ...
+
+    def undispatched(self) -> list[tuple[str, str, int, str]]:
+        """``(key, source, claimed_ns, intent)`` of accepted intents not yet handled, oldest first."""
         ...
 
 
@@ -75,6 +100,8 @@ idempotency_table = Table(
     Column("expires_ns", BigInteger, nullable=False, index=True),
     Column("status_code", Integer, nullable=True),
     Column("response", Text, nullable=True),
+    Column("intent", Text, nullable=True),  # serialized AlertIntent of an accepted alert
+    Column("dispatched", Integer, nullable=True),  # 0 waiting for the engine, 1 handled, 2 dropped; NULL: none
 )
 
 
@@ -92,7 +119,22 @@ _SELECT = text(
 )
 _COMPLETE = text("UPDATE webhook_idempotency SET status_code = :status, response = :response WHERE key = :key")
 _RELEASE = text("DELETE FROM webhook_idempotency WHERE key = :key AND status_code IS NULL")
-_PURGE = text("DELETE FROM webhook_idempotency WHERE expires_ns <= :now AND status_code IS NOT NULL")
+_RELEASE_ACCEPTED = text("DELETE FROM webhook_idempotency WHERE key = :key AND dispatched = 0")
+_PURGE = text(
+    "DELETE FROM webhook_idempotency WHERE expires_ns <= :now AND status_code IS NOT NULL "
+    "AND (dispatched IS NULL OR dispatched <> 0)"
+)
+_CLAIM_ACCEPT = text(
+    "INSERT INTO webhook_idempotency (key, source, claimed_ns, expires_ns, status_code, response, intent, dispatched) "
+    "VALUES (:key, :source, :now, :exp, :status, :response, :intent, 0) "
+    "ON CONFLICT (key) DO UPDATE SET source = excluded.source, claimed_ns = excluded.claimed_ns, "
+    "expires_ns = excluded.expires_ns, status_code = excluded.status_code, response = excluded.response, "
+    "intent = excluded.intent, dispatched = 0 WHERE webhook_idempotency.expires_ns <= excluded.claimed_ns"
+)
+_UNDISPATCHED = text(
+    "SELECT key, source, claimed_ns, intent FROM webhook_idempotency WHERE dispatched = 0 ORDER BY claimed_ns"
+)
+_ADDED_COLUMNS = (("intent", "TEXT"), ("dispatched", "INTEGER"))
 
 
 def _row_to_result(row) -> StoredResult:
@@ -143,6 +185,11 @@ class SqlIdempotencyStore:
             cur.close()
 
         _metadata.create_all(self._engine)
+        with self._engine.begin() as conn:  # files created before the intent columns existed
+            have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(webhook_idempotency)")}
+            for name, sql_type in _ADDED_COLUMNS:
+                if name not in have:
+                    conn.exec_driver_sql(f"ALTER TABLE webhook_idempotency ADD COLUMN {name} {sql_type}")
 
     def _begin(self):
         return self._engine.begin()
@@ -163,12 +210,78 @@ class SqlIdempotencyStore:
                 return None
             return _row_to_result(conn.execute(_SELECT, {"key": key}).one())
 
+    def claim_accept(
+        self, key: str, source: str, now_ns: int, expires_ns: int, status_code: int, response: dict[str, Any],
+        intent: str,
+    ) -> StoredResult | None:  # fmt: skip
+        """Claim ``key`` and store the response and the undispatched intent with one statement and one commit.
+
+        Parameters
+        ----------
+        key, source : str
+            Idempotency key and webhook source.
+        now_ns, expires_ns : int
+            Claim time and expiry (UTC ns); an entry whose ``expires_ns <= now_ns`` is claimed again.
+        status_code : int
+            The HTTP status a duplicate will be answered with.
+        response : dict
+            Its JSON body.
+        intent : str
+            Serialized order intent (opaque to the store), returned by :meth:`undispatched` until
+            :meth:`mark_dispatched`.
+
+        Returns
+        -------
+        StoredResult | None
+            None if the caller now owns the key; otherwise the live entry that won (a second statement,
+            only on this duplicate path).
+        """
+        params = {"key": key, "source": source, "now": now_ns, "exp": expires_ns, "status": status_code,
+                  "response": json.dumps(response), "intent": intent}  # fmt: skip
+        if self._lock is not None:
+            with self._lock:
+                return self._claim_accept(params)
+        return self._claim_accept(params)
+
+    def _claim_accept(self, params: dict[str, Any]) -> StoredResult | None:
+        with self._begin() as conn:
+            if conn.execute(_CLAIM_ACCEPT, params).rowcount == 1:
+                return None
+            return _row_to_result(conn.execute(_SELECT, {"key": params["key"]}).one())
+
+    def mark_dispatched(self, keys: list[str], state: int = 1) -> None:
+        """Set ``dispatched = state`` (1 handled by the engine, 2 dropped) for ``keys``, in one commit."""
+        if not keys:
+            return
+        marks = [{"key": k, "state": state} for k in keys]
+        stmt = text("UPDATE webhook_idempotency SET dispatched = :state WHERE key = :key")
+        if self._lock is not None:
+            with self._lock, self._begin() as conn:
+                conn.execute(stmt, marks)
+            return
+        with self._begin() as conn:
+            conn.execute(stmt, marks)
+
+    def undispatched(self) -> list[tuple[str, str, int, str]]:
+        """Accepted intents the engine has not handled, oldest first: ``(key, source, claimed_ns, intent)``."""
+        if self._lock is not None:
+            with self._lock, self._engine.connect() as conn:
+                rows = conn.execute(_UNDISPATCHED).all()
+        else:
+            with self._engine.connect() as conn:
+                rows = conn.execute(_UNDISPATCHED).all()
+        return [(r.key, r.source, r.claimed_ns, r.intent) for r in rows]
+
     def complete(self, key: str, status_code: int, response: dict[str, Any]) -> None:
         """Store the result of a claimed key."""
         self._exec(_COMPLETE, {"key": key, "status": status_code, "response": json.dumps(response)})
 
-    def release(self, key: str) -> None:
-        """Delete a pending claim."""
+    def release(self, key: str, accepted: bool = False) -> None:
+        """Delete a pending claim (``accepted``: also a claim made by :meth:`claim_accept` whose intent was
+        never handed to the engine)."""
+        if accepted:
+            self._exec(_RELEASE_ACCEPTED, {"key": key})
+            return
         self._exec(_RELEASE, {"key": key})
 
     def get(self, key: str) -> StoredResult | None:

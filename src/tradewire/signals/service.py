@@ -10,10 +10,19 @@ Checks, in this order (each failure returns its status and a JSON reason and pla
 6. a ``secret`` present in the body is checked before the schema (401), then the schema (422,
    unknown fields named), the secret again if it was missing (401);
 7. freshness of ``time`` (422), ticker mapping and instrument precision checks (422);
-8. idempotency claim: a duplicate returns the stored response (same status and order ids);
-9. the :class:`AlertIntent` is queued for the engine thread and 202 is returned with the reserved
-   client order ids. The engine loop calls :meth:`WebhookService.drain`, which plans orders against
-   the current position and sends the commands to ``RiskEngine.execute``.
+8. idempotency claim, durable: one upsert (one commit) claims the key and stores the 202 response and
+   the serialized :class:`AlertIntent` (:meth:`SqlIdempotencyStore.claim_accept`); a duplicate returns
+   the stored response (same status and order ids);
+9. the intent is queued for the engine thread and 202 is returned with the reserved client order ids.
+   The engine loop calls :meth:`WebhookService.drain`, which plans orders against the current position,
+   sends the commands to ``RiskEngine.execute`` and marks the intents handled in the store (one
+   statement per drained batch).
+
+Crash safety: an alert answered 202 is in the database before the answer is sent. When the service is
+built on a store that holds intents not yet handled (the process died between the 202 and the drain),
+they are queued again, oldest first, with the client order ids reserved the first time, so the OMS or the
+venue refuses a duplicate if the first attempt did get through. An intent older than ``recover_max_age_s``
+is not placed (a signal that old is stale): it is marked dropped and recorded as ``expired``.
 """
 
 from __future__ import annotations
@@ -27,11 +36,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.clock import Clock
 from tradewire.model.enums import TimeInForce
-from tradewire.model.identifiers import InstrumentId, OrderListId, StrategyId
+from tradewire.model.identifiers import ClientOrderId, InstrumentId, OrderListId, StrategyId
 from tradewire.signals.auth import (
     SIGNATURE_HEADER,
     check_freshness,
@@ -60,6 +70,7 @@ from tradewire.signals.schema import (
     TARGET_ACTIONS,
     Action,
     AlertError,
+    AlertOrderType,
     QuantityType,
     TradingViewAlert,
     parse_json_body,
@@ -82,6 +93,55 @@ class WebhookResult:
     body: dict
     headers: dict[str, str] = field(default_factory=dict)
     pending_key: str | None = None
+
+
+def intent_to_json(intent: AlertIntent) -> str:
+    """Serialize an :class:`AlertIntent` (exact decimals as strings) for the idempotency store."""
+
+    def dec(v: Decimal | None) -> str | None:
+        return None if v is None else str(v)
+
+    return json.dumps(
+        {
+            "alert_key": intent.alert_key, "source": intent.source, "strategy_id": str(intent.strategy_id),
+            "instrument_id": str(intent.instrument_id), "action": intent.action.value,
+            "quantity": dec(intent.quantity), "quantity_type": intent.quantity_type.value,
+            "order_type": intent.order_type.value, "price": dec(intent.price), "stop_loss": dec(intent.stop_loss),
+            "take_profit": dec(intent.take_profit), "time_in_force": intent.time_in_force.value,
+            "client_order_ids": [str(i) for i in intent.client_order_ids],
+            "order_list_id": None if intent.order_list_id is None else str(intent.order_list_id),
+            "ts_init": intent.ts_init,
+        },
+        separators=(",", ":"),
+    )  # fmt: skip
+
+
+def intent_from_json(text: str) -> AlertIntent:
+    """Inverse of :func:`intent_to_json`.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a serialized intent (bad JSON, missing field, unknown enum value).
+    """
+    try:
+        d: dict[str, Any] = json.loads(text)
+
+        def dec(v: str | None) -> Decimal | None:
+            return None if v is None else Decimal(v)
+
+        return AlertIntent(
+            alert_key=d["alert_key"], source=d["source"], strategy_id=StrategyId(d["strategy_id"]),
+            instrument_id=InstrumentId(d["instrument_id"]), action=Action(d["action"]),
+            quantity=dec(d["quantity"]), quantity_type=QuantityType(d["quantity_type"]),
+            order_type=AlertOrderType(d["order_type"]), price=dec(d["price"]), stop_loss=dec(d["stop_loss"]),
+            take_profit=dec(d["take_profit"]), time_in_force=TimeInForce(d["time_in_force"]),
+            client_order_ids=tuple(ClientOrderId(i) for i in d["client_order_ids"]),
+            order_list_id=None if d["order_list_id"] is None else OrderListId(d["order_list_id"]),
+            ts_init=int(d["ts_init"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ArithmeticError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a serialized alert intent: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass(slots=True)
@@ -115,12 +175,21 @@ class WebhookService:
         Capacity of the hand-off queue; when full, alerts get 503 and are not claimed.
     wakeup : Callable[[], None] | None
         Called after each enqueue (e.g. to wake the engine loop from another thread).
+    recover_max_age_s : float
+        Intents left undispatched by a previous process are queued again if younger than this (seconds
+        since they were accepted), else dropped and recorded as ``expired``.
+
+    Raises
+    ------
+    ValueError
+        If no source is configured, or the store holds an intent that cannot be read back.
     """
 
     def __init__(
         self, sources: Mapping[str, SourceConfig], store: IdempotencyStore, clock: Clock,
         bus: MessageBus | None = None, market: MarketView | None = None, account: AccountView | None = None,
         queue_size: int = 10_000, max_records: int = 10_000, wakeup: Callable[[], None] | None = None,
+        recover_max_age_s: float = 60.0,
     ) -> None:  # fmt: skip
         if not sources:
             raise ValueError("at least one webhook source must be configured")
@@ -140,6 +209,33 @@ class WebhookService:
         self._log = AlertLog(max_records)
         self._wakeup = wakeup
         self._claims = 0
+        self.recovered = self._recover(recover_max_age_s)
+
+    def _recover(self, max_age_s: float) -> int:
+        """Queue the intents a previous process accepted but did not hand to the engine; return how many."""
+        undispatched = getattr(self._store, "undispatched", None)
+        if undispatched is None:
+            return 0
+        now = self._clock.timestamp_ns()
+        stale: list[str] = []
+        n = 0
+        for key, source, claimed_ns, text in undispatched():
+            intent = intent_from_json(text)
+            ids = tuple(str(i) for i in intent.client_order_ids)
+            if now - claimed_ns > max_age_s * _NS:
+                stale.append(key)
+                reason = f"accepted {(now - claimed_ns) / _NS:.0f} s before a restart; older than {max_age_s:g} s"
+                self._log.add(AlertRecord(now, source, 202, "expired", reason, alert_key=key, client_order_ids=ids))
+                log.warning("webhook alert %s not placed after restart: %s", key[:12], reason)
+                continue
+            self._log.add(AlertRecord(claimed_ns, source, 202, "accepted", "recovered after a restart",
+                                      alert_key=key, client_order_ids=ids))  # fmt: skip
+            self._queue.put_nowait(intent)
+            n += 1
+        self._store.mark_dispatched(stale, state=2)
+        if n:
+            log.warning("webhook: %d accepted alert(s) recovered after a restart, queued for the engine", n)
+        return n
 
     @classmethod
     def from_settings(
@@ -246,37 +342,34 @@ class WebhookService:
         self._prevalidate(alert, instrument_id, quantity, qtype)
         key, expires = self._key(source, alert, cfg, now)
         rec.alert_key = key
-        existing = self._store.claim(key, source, now, expires)
+        if self._queue.full():  # checked before the claim, so a refused alert leaves no trace in the store
+            raise AlertError(503, "engine queue full; alert not accepted")
+        prefix = "TV" + hashlib.sha256(f"{key}:{now}".encode()).hexdigest()[:16].upper()
+        ids = reserve_order_ids(prefix, alert.action, alert.stop_loss, alert.take_profit)
+        intent = AlertIntent(
+            alert_key=key, source=source, strategy_id=StrategyId(cfg.strategy_id), instrument_id=instrument_id,
+            action=alert.action, quantity=quantity, quantity_type=qtype, order_type=alert.order_type,
+            price=alert.price, stop_loss=alert.stop_loss, take_profit=alert.take_profit,
+            time_in_force=TimeInForce(alert.time_in_force.value), client_order_ids=ids,
+            order_list_id=OrderListId(f"{prefix}-L") if len(ids) > 1 else None, ts_init=now,
+        )  # fmt: skip
+        body_out = {
+            "status": "accepted", "alert_key": key, "instrument_id": str(instrument_id),
+            "action": alert.action.value, "client_order_ids": [str(i) for i in ids],
+        }  # fmt: skip
+        existing = self._store.claim_accept(key, source, now, expires, 202, body_out, intent_to_json(intent))
         if existing is not None:
             return self._replay(existing, rec)
-        claimed = key
+        self._claims += 1
+        if self._claims % 1000 == 0:
+            self._store.purge(now)
         try:
-            self._claims += 1
-            if self._claims % 1000 == 0:
-                self._store.purge(now)
-            prefix = "TV" + hashlib.sha256(f"{key}:{now}".encode()).hexdigest()[:16].upper()
-            ids = reserve_order_ids(prefix, alert.action, alert.stop_loss, alert.take_profit)
-            intent = AlertIntent(
-                alert_key=key, source=source, strategy_id=StrategyId(cfg.strategy_id), instrument_id=instrument_id,
-                action=alert.action, quantity=quantity, quantity_type=qtype, order_type=alert.order_type,
-                price=alert.price, stop_loss=alert.stop_loss, take_profit=alert.take_profit,
-                time_in_force=TimeInForce(alert.time_in_force.value), client_order_ids=ids,
-                order_list_id=OrderListId(f"{prefix}-L") if len(ids) > 1 else None, ts_init=now,
-            )  # fmt: skip
-            body_out = {
-                "status": "accepted", "alert_key": key, "instrument_id": str(instrument_id),
-                "action": alert.action.value, "client_order_ids": [str(i) for i in ids],
-            }  # fmt: skip
-            try:
-                self._queue.put_nowait(intent)
-            except queue.Full:
-                raise AlertError(503, "engine queue full; alert not accepted") from None
-            rec.client_order_ids = tuple(str(i) for i in ids)
-            rec.outcome = "accepted"
-            self._store.complete(key, 202, body_out)
-        except BaseException:
-            self._store.release(claimed)
-            raise
+            self._queue.put_nowait(intent)
+        except queue.Full:  # another thread filled the queue since the check above
+            self._store.release(key, accepted=True)
+            raise AlertError(503, "engine queue full; alert not accepted") from None
+        rec.client_order_ids = tuple(str(i) for i in ids)
+        rec.outcome = "accepted"
         if self._wakeup is not None:
             self._wakeup()
         return WebhookResult(202, body_out)
@@ -383,30 +476,40 @@ class WebhookService:
         if self._planner is None or self._bus is None:
             raise RuntimeError("WebhookService.drain needs bus, market and account")
         n = 0
-        while max_items is None or n < max_items:
-            try:
-                intent = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            n += 1
-            ts = self._clock.timestamp_ns()
-            try:
-                plan = self._planner.plan(intent)
-            except PlanningError as exc:
-                log.warning("webhook alert %s refused by planner: %s", intent.alert_key[:12], exc)
-                self._log.update(intent.alert_key, "rejected", str(exc), (), ts)
-                continue
-            except Exception as exc:
-                log.exception("webhook alert %s: planning failed", intent.alert_key[:12])
-                self._log.update(intent.alert_key, "failed", f"planning failed: {type(exc).__name__}", (), ts)
-                continue
-            try:
-                for cmd in plan.commands:
-                    self._bus.send(RISK_ENDPOINT, cmd)
-            except Exception as exc:
-                log.exception("webhook alert %s: sending to %s failed", intent.alert_key[:12], RISK_ENDPOINT)
-                ids = tuple(str(i) for i in plan.client_order_ids)
-                self._log.update(intent.alert_key, "failed", f"send failed: {type(exc).__name__}", ids, ts)
-                continue
-            self._log.update(intent.alert_key, plan.outcome, plan.reason, tuple(map(str, plan.client_order_ids)), ts)
+        handled: list[str] = []
+        try:
+            while max_items is None or n < max_items:
+                try:
+                    intent = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                n += 1
+                handled.append(intent.alert_key)
+                self._dispatch(intent)
+        finally:
+            mark = getattr(self._store, "mark_dispatched", None)
+            if handled and mark is not None:
+                mark(handled)
         return n
+
+    def _dispatch(self, intent: AlertIntent) -> None:
+        ts = self._clock.timestamp_ns()
+        try:
+            plan = self._planner.plan(intent)
+        except PlanningError as exc:
+            log.warning("webhook alert %s refused by planner: %s", intent.alert_key[:12], exc)
+            self._log.update(intent.alert_key, "rejected", str(exc), (), ts)
+            return
+        except Exception as exc:
+            log.exception("webhook alert %s: planning failed", intent.alert_key[:12])
+            self._log.update(intent.alert_key, "failed", f"planning failed: {type(exc).__name__}", (), ts)
+            return
+        try:
+            for cmd in plan.commands:
+                self._bus.send(RISK_ENDPOINT, cmd)
+        except Exception as exc:
+            log.exception("webhook alert %s: sending to %s failed", intent.alert_key[:12], RISK_ENDPOINT)
+            ids = tuple(str(i) for i in plan.client_order_ids)
+            self._log.update(intent.alert_key, "failed", f"send failed: {type(exc).__name__}", ids, ts)
+            return
+        self._log.update(intent.alert_key, plan.outcome, plan.reason, tuple(map(str, plan.client_order_ids)), ts)

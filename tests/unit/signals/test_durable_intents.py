@@ -1,0 +1,128 @@
+"""An alert answered 202 is durable: one commit stores the claim, the response and the order intent; a new
+service on the same store places intents a crashed process accepted but never handed to the engine."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+from sqlalchemy import event
+
+from tradewire.core.bus import MessageBus
+from tradewire.core.clock import TestClock
+from tradewire.model.commands import SubmitOrder, SubmitOrderList
+from tradewire.model.enums import OrderSide
+from tradewire.signals.config import SourceConfig
+from tradewire.signals.idempotency import SqlIdempotencyStore
+from tradewire.signals.service import WebhookService, intent_from_json, intent_to_json
+
+
+def _restart(h, tmp_path, now_ns, **kw):
+    """A new service (a restarted process) on the same database file as harness ``h``."""
+    clock = TestClock(now_ns)
+    bus = MessageBus()
+    commands: list = []
+    bus.register("RiskEngine.execute", commands.append)
+    cfg = SourceConfig(secret="test-secret-0123456789abcdef", default_venue="BINANCE", rate_per_s=Decimal(1000),
+                       burst=1000)  # fmt: skip
+    store = SqlIdempotencyStore(tmp_path / "webhook.sqlite")
+    svc = WebhookService({"tradingview": cfg}, store, clock, bus=bus, market=h.cache, account=h.account, **kw)
+    return svc, commands
+
+
+def test_accepting_an_alert_is_one_statement_and_one_commit(tv, tmp_path):
+    h = tv.make()
+    engine = h.service._store._engine
+    statements: list[str] = []
+    commits: list[int] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    event.listen(engine, "commit", lambda *a: commits.append(1))
+    assert h.post(tv.alert(alert_id="one")).status_code == 202
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO webhook_idempotency")
+    assert len(commits) == 1
+    statements.clear()
+    commits.clear()
+    dup = h.post(tv.alert(alert_id="one"))  # a duplicate costs a second statement, on its own path only
+    assert dup.status_code == 202 and dup.headers == {"Idempotent-Replay": "true"}
+    assert len(statements) == 2
+
+
+def test_intent_round_trips_through_its_stored_form(tv):
+    h = tv.make()
+    h.post(tv.alert(order_type="limit", price="60000", stop_loss="59000.5", take_profit="62000", alert_id="b"))
+    intent = h.service._queue.get_nowait()
+    assert intent_from_json(intent_to_json(intent)) == intent
+
+
+def test_intent_accepted_before_a_crash_is_placed_after_the_restart(tv, tmp_path):
+    h = tv.make()
+    r = h.post(tv.alert(action="sell", quantity="0.02", alert_id="before-crash"))
+    assert r.status_code == 202
+    # the process dies here: the 202 was sent, the engine never drained the intent
+    home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
+    svc, commands = _restart(h, home, tv.T0_NS + 5 * 10**9)
+    assert svc.recovered == 1
+    assert svc.drain() == 1
+    (cmd,) = commands
+    assert isinstance(cmd, SubmitOrder)
+    assert str(cmd.order.client_order_id) == r.body["client_order_ids"][0]  # the ids reserved the first time
+    assert (cmd.order.side, cmd.order.quantity.raw) == (OrderSide.SELL, 20_000_000)  # 0.02 BTC at scale 1e9
+    assert [x.outcome for x in svc.recent_alerts(5)] == ["submitted"]
+    again, commands2 = _restart(h, home, tv.T0_NS + 6 * 10**9)  # handled once: a second restart places nothing
+    assert again.recovered == 0 and again.drain() == 0 and commands2 == []
+    dup = again.handle("tradingview", json.dumps(tv.alert(action="sell", quantity="0.02", alert_id="before-crash"))
+                       .encode(), "application/json", None, {})  # fmt: skip
+    assert dup.status_code == 202 and dup.body == r.body  # still idempotent
+
+
+def test_a_bracket_is_recovered_as_the_same_order_list(tv, tmp_path):
+    h = tv.make()
+    r = h.post(tv.alert(order_type="limit", price="60000", stop_loss="59000", take_profit="62000", alert_id="b"))
+    home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
+    svc, commands = _restart(h, home, tv.T0_NS + 10**9)
+    svc.drain()
+    (cmd,) = commands
+    assert isinstance(cmd, SubmitOrderList)
+    assert [str(o.client_order_id) for o in cmd.orders] == r.body["client_order_ids"]
+
+
+def test_a_stale_intent_is_not_placed_after_a_long_outage(tv, tmp_path):
+    h = tv.make()
+    assert h.post(tv.alert(alert_id="old")).status_code == 202
+    home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
+    svc, commands = _restart(h, home, tv.T0_NS + 600 * 10**9, recover_max_age_s=60)
+    assert svc.recovered == 0 and svc.drain() == 0 and commands == []
+    rec = svc.recent_alerts(1)[0]
+    assert rec.outcome == "expired" and "600 s" in rec.reason
+    again, _ = _restart(h, home, tv.T0_NS + 601 * 10**9, recover_max_age_s=60)
+    assert again.recent_alerts(5) == []  # dropped once, not reported again
+
+
+def test_drained_intents_are_marked_in_the_store(tv):
+    h = tv.make()
+    h.post(tv.alert(alert_id="a"))
+    h.post(tv.alert(alert_id="b"))
+    store = h.service._store
+    assert len(store.undispatched()) == 2
+    h.service.drain(1)
+    assert len(store.undispatched()) == 1
+    h.service.drain()
+    assert store.undispatched() == []
+
+
+def test_a_database_from_before_the_intent_columns_is_upgraded(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE webhook_idempotency (key VARCHAR(128) PRIMARY KEY, source VARCHAR(64) NOT NULL, "
+        "claimed_ns BIGINT NOT NULL, expires_ns BIGINT NOT NULL, status_code INTEGER, response TEXT)"
+    )
+    con.execute("INSERT INTO webhook_idempotency VALUES ('k', 'tv', 1, 100, 202, '{\"x\": 1}')")
+    con.commit()
+    con.close()
+    st = SqlIdempotencyStore(path)
+    assert st.claim("k", "tv", 2, 100).response == {"x": 1}  # old rows still answer duplicates
+    assert st.undispatched() == []
+    assert st.claim_accept("k2", "tv", 2, 100, 202, {"y": 2}, "{}") is None
+    assert st.undispatched() == [("k2", "tv", 2, "{}")]
