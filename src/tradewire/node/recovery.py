@@ -6,6 +6,9 @@
 1. rebuild every order and position from the event store (:func:`tradewire.persistence.recovery.recover`);
 2. load each paper venue's own durable state from its journal and keep journaling it
    (:class:`tradewire.venues.paper.durable.DurablePaperVenue`; file ``<venue_state_path>/<VENUE>.journal``);
+   a paper venue reports every order it knows, open and closed, all its fills and its net positions;
+   a non-paper client (``kernel.external_clients``) reports what its ``generate_*_reports`` give (for
+   ccxt: open orders only, fills since the oldest working order; positions are not compared);
 3. reconcile with every venue's reports (:func:`tradewire.persistence.reconciliation.reconcile`): fills
    the store lost come back as ``OrderFilled(inferred=True)``, statuses are aligned, positions compared;
 4. settle requests that were in flight at the crash: a cancel the venue never received is sent again,
@@ -246,23 +249,28 @@ def recover_node(
     # the venues' own state
     state_dir = Path(venue_state_path)
     state_dir.mkdir(parents=True, exist_ok=True)
-    venues: list[tuple[Venue, Any, list[OrderStatusReport]]] = []
+    venues: list[tuple[Venue, Any, list, list, list | None]] = []
     for venue, client in kernel.venues.items():
         dv = DurablePaperVenue(client, state_dir / f"{venue}.journal", fsync=fsync)
         result.venues[venue] = dv
         result.venue_restored[venue] = dv.restored
-        venues.append((venue, client, dv.order_status_reports()))
+        venues.append((venue, client, dv.order_status_reports(), client.generate_fill_reports(0),
+                       client.generate_position_reports()))  # fmt: skip
     for venue, client in kernel.external_clients.items():
-        venues.append((venue, client, list(client.generate_order_status_reports())))
+        # a real venue: fills since the oldest order still working here; positions not compared (a spot
+        # venue reports balances, not positions)
+        working = [o.init.ts_init for o in state.orders.values() if not o.is_closed and o.instrument_id.venue == venue]
+        fills = client.generate_fill_reports(min(working)) if working else []
+        venues.append((venue, client, list(client.generate_order_status_reports()), fills, None))
 
     # reconcile, then settle requests in flight at the crash
     ts = clock.timestamp_ns()
     to_resubmit = []
     cancels: list[ClientOrderId] = []
-    for venue, client, order_reports in venues:
+    for venue, client, order_reports, fill_reports, position_reports in venues:
         res = reconcile(
             state, store, account_id=client.account_id, order_reports=order_reports,
-            fill_reports=client.generate_fill_reports(0), position_reports=client.generate_position_reports(),
+            fill_reports=fill_reports, position_reports=position_reports,
             ts_now=ts, venue=str(venue), adopt_unknown=adopt_unknown, max_resubmit_age_ns=max_resubmit_age_ns,
         )  # fmt: skip
         result.discrepancies.extend(res.discrepancies)
