@@ -9,6 +9,11 @@ could forget, and anything the venue forgot in a crash was never reported to the
 venue received but did not persist counts as lost in transit (the node resubmits it with the same
 client order id, see :func:`tradewire.node.recovery.recover_node`).
 
+Events are delivered in the order the venue emitted them. A venue call made while events are being
+delivered (a strategy that answers a fill with a new order) is journaled and its events delivered
+after those already queued, as a venue's messages arrive in order; the call itself returns before its
+answer, as over a network.
+
 Journal format (UTF-8 JSON, one object per ``\\n``-terminated line)
 -----------------------------------------------------------------
 * ``{"k": "header", "format": 1, "venue", "account_id"}``: first line.
