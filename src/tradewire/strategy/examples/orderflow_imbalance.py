@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradewire.model.data import BarType
 from tradewire.model.enums import OrderSide
 from tradewire.model.events import OrderEvent, OrderFilled
 from tradewire.model.identifiers import InstrumentId
@@ -36,7 +37,8 @@ class OrderFlowImbalance(Strategy):
     Parameters (``config``)
     -----------------------
     instrument_id : str
-        Instrument to trade, e.g. ``"BTCUSDT.BINANCE"``.
+        Instrument to trade, e.g. ``"BTCUSDT.BINANCE"`` (default: the instrument of ``bar_type`` if given;
+        bars alone carry no order flow, so such a run sees no signal).
     quantity : str
         Order size in units (default ``"0.01"``).
     entry_kinds : str | list[str]
@@ -62,6 +64,9 @@ class OrderFlowImbalance(Strategy):
         super().__init__(strategy_id, config)
         cfg = self.config
         iid = cfg.get("instrument_id")
+        bt = cfg.get("bar_type")  # the bar-file backtest command passes a bar type, not an instrument
+        if not iid and bt is not None:
+            iid = BarType.from_str(bt).instrument_id if isinstance(bt, str) else bt.instrument_id
         self.instrument_id = InstrumentId(str(iid)) if iid else None
         self.quantity_text = str(cfg.get("quantity", "0.01"))
         kinds = cfg.get("entry_kinds", "imbalance,absorption")
