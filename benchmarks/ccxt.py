@@ -1,6 +1,7 @@
 """ccxt adapter benchmark on loopback: book ingest rate and submit->ack latency, tradewire vs ccxt alone.
 
-A local Binance spot server (:mod:`tradewire.testing.binance_server`) replays the bundled real BTCUSDT session
+A local Binance spot server (:mod:`tradewire.testing.binance_server`), in a child process for the book test so
+its own Python work does not compete for this process's GIL, replays the bundled real BTCUSDT session
 (3,451 ``depth@100ms`` diffs with their update ids) as fast as it can publish.
 
 1. **Book updates/s** -- every diff through the real ccxt.pro websocket client into tradewire's book:
@@ -10,9 +11,10 @@ A local Binance spot server (:mod:`tradewire.testing.binance_server`) replays th
    engine's book (the path a strategy sees). Peer: ccxt alone, ``watch_order_book`` in a loop on the same
    server until its book reaches the same final update id (ccxt's own float book and nonce checks).
    Rate = diffs / seconds from the first diff published to the last one applied.
-2. **Submit -> ack latency** -- ``ExecutionEngine.submit_order`` on the engine thread until the engine has
-   applied ``OrderAccepted`` (loop thread, signed REST ``POST /api/v3/order`` with HMAC, ack parsing, inbox),
-   one order at a time. Peer: ``await exchange.create_order(...)`` timed inside the event loop.
+2. **Submit -> ack latency** (server in a child process too) -- ``ExecutionEngine.submit_order`` on the engine
+   thread until the engine has applied ``OrderAccepted`` (loop thread, signed REST ``POST /api/v3/order`` with
+   HMAC, ack parsing, inbox; the user-data stream is subscribed as in production), one order at a time.
+   Peer: ``await exchange.create_order(...)`` timed inside the event loop, same ccxt settings (rate limiter on).
 
 Run: ``.venv/bin/python benchmarks/ccxt.py [--runs 3] [--orders 300]``. The last line is a JSON object.
 """
@@ -43,7 +45,6 @@ from tradewire.execution.factory import OrderFactory  # noqa: E402
 from tradewire.model.enums import OrderSide, OrderStatus  # noqa: E402
 from tradewire.model.identifiers import AccountId, InstrumentId, StrategyId  # noqa: E402
 from tradewire.model.objects import Price, Quantity  # noqa: E402
-from tradewire.testing.binance_server import BinanceServer  # noqa: E402
 from tradewire.venues.ccxt.config import ConnectionConfig  # noqa: E402
 from tradewire.venues.ccxt.data import CcxtDataClient  # noqa: E402
 from tradewire.venues.ccxt.execution import CcxtExecutionClient  # noqa: E402
@@ -66,6 +67,67 @@ def config(port: int) -> ConnectionConfig:
 ENV = {"BENCH_KEY": KEY, "BENCH_SECRET": SECRET}
 
 
+class RemoteServer:
+    """The local Binance server in a child process (its Python work must not share this process's GIL).
+
+    Line protocol on the child's stdin/stdout: ``advance N`` -> ``ok <last_update_id>``, ``play`` ->
+    ``played`` when the whole recording is published, ``subs`` -> subscriber count, ``quit``.
+    """
+
+    CHILD = (
+        "import sys\n"
+        "from tradewire.testing.binance_server import BinanceServer\n"
+        "s = BinanceServer(sys.argv[1], sys.argv[2], balances={'USDT': '100000000', 'BTC': '100'})\n"
+        "print(s.start(), flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    cmd, *arg = line.split()\n"
+        "    if cmd == 'advance':\n"
+        "        s.advance(int(arg[0])); print('ok', s.last_update_id, flush=True)\n"
+        "    elif cmd == 'play':\n"
+        "        s.play(None); s.wait_played(120); print('played', flush=True)\n"
+        "    elif cmd == 'subs':\n"
+        "        print(s.subscriber_count(), flush=True)\n"
+        "    elif cmd == 'quit':\n"
+        "        break\n"
+        "s.stop()\n"
+    )
+
+    def __init__(self) -> None:
+        import subprocess
+
+        env = dict(__import__("os").environ, PYTHONPATH=str(_HERE.parent / "src"))
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CHILD, KEY, SECRET], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        self.port = int(self.proc.stdout.readline())
+
+    def ask(self, cmd: str) -> str:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def wait_subscribed(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while int(self.ask("subs")) < 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no subscriber")
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.flush()
+        self.proc.wait(10)
+
+
+def recording_diffs() -> tuple[int, int]:
+    """(number of depth diffs after the first 40 messages, final update id) of the bundled recording."""
+    from tradewire.testing.binance_exchange import load_recording
+
+    path = Path(__file__).resolve().parent.parent / "src" / "tradewire" / "samples" / "binance_spot_btcusdt_20240808.gz"
+    _, msgs = load_recording(path)
+    diffs = [m["data"] for m in msgs[40:] if m["data"].get("e") == "depthUpdate"]
+    return len(diffs), diffs[-1]["u"]
+
+
 def pct(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     s = sorted(values)
@@ -73,8 +135,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def run_tradewire_book() -> tuple[float, int]:
-    srv = BinanceServer(KEY, SECRET)
-    srv.start()
+    srv = RemoteServer()
     conn = CcxtConnection.from_config(config(srv.port), env=ENV)
     try:
         conn.load_instruments()
@@ -84,60 +145,59 @@ def run_tradewire_book() -> tuple[float, int]:
         engine.register_client(client)
         client.connect_blocking()
         engine.subscribe_order_book_deltas(IID)
-        assert conn.inbox.pump_until(lambda: srv.subscriber_count() >= 1, 10)
-        srv.advance(40)
+        srv.wait_subscribed()
+        srv.ask("advance 40")
         assert conn.inbox.pump_until(lambda: IID in engine.cache.books and not client.books[IID].stale, 10)
-        start_u = srv.last_update_id
-        diffs = sum(1 for m in srv.messages[srv.cursor :] if m["data"].get("e") == "depthUpdate")
-        final = next(m["data"]["u"] for m in reversed(srv.messages) if m["data"].get("e") == "depthUpdate")
+        diffs, final = recording_diffs()
         t0 = time.perf_counter()
-        srv.play(None)
-        ok = conn.inbox.pump_until(lambda: engine.cache.books[IID].sequence == final, 60)
+        srv.proc.stdin.write("play\n")
+        srv.proc.stdin.flush()
+        ok = conn.inbox.pump_until(lambda: engine.cache.books[IID].sequence == final, 120)
         dt = time.perf_counter() - t0
-        assert ok, f"book stopped at {engine.cache.books[IID].sequence}, want {final} (from {start_u})"
+        assert ok, f"book stopped at {engine.cache.books[IID].sequence}, want {final}"
+        assert srv.proc.stdout.readline().strip() == "played"
         assert not client.books[IID].sync.gaps
         client.disconnect_blocking()
         return diffs / dt, diffs
     finally:
         conn.close()
-        srv.stop()
+        srv.close()
 
 
 def run_ccxt_book() -> tuple[float, int]:
-    srv = BinanceServer(KEY, SECRET)
-    srv.start()
+    srv = RemoteServer()
 
     async def main() -> tuple[float, int]:
-        cfg = config(srv.port)
-        ex = make_exchange(cfg, None)
+        ex = make_exchange(config(srv.port), None)
+        loop = asyncio.get_running_loop()
         try:
             await ex.load_markets()
             task = asyncio.ensure_future(ex.watch_order_book("BTC/USDT", 1000))
-            while srv.subscriber_count() < 1:
-                await asyncio.sleep(0.005)
-            await asyncio.get_running_loop().run_in_executor(None, srv.advance, 40)
+            await loop.run_in_executor(None, srv.wait_subscribed)
+            last = int((await loop.run_in_executor(None, srv.ask, "advance 40")).split()[1])
             ob = await task
-            while ob["nonce"] is None or ob["nonce"] < srv.last_update_id:
+            while ob["nonce"] is None or ob["nonce"] < last:
                 ob = await ex.watch_order_book("BTC/USDT", 1000)
-            diffs = sum(1 for m in srv.messages[srv.cursor :] if m["data"].get("e") == "depthUpdate")
-            final = next(m["data"]["u"] for m in reversed(srv.messages) if m["data"].get("e") == "depthUpdate")
+            diffs, final = recording_diffs()
             t0 = time.perf_counter()
-            await asyncio.get_running_loop().run_in_executor(None, srv.play, None)
+            srv.proc.stdin.write("play\n")
+            srv.proc.stdin.flush()
             while ob["nonce"] != final:
                 ob = await ex.watch_order_book("BTC/USDT", 1000)
-            return diffs / (time.perf_counter() - t0), diffs
+            dt = time.perf_counter() - t0
+            assert (await loop.run_in_executor(None, srv.proc.stdout.readline)).strip() == "played"
+            return diffs / dt, diffs
         finally:
             await ex.close()
 
     try:
         return asyncio.run(main())
     finally:
-        srv.stop()
+        srv.close()
 
 
 def run_tradewire_orders(n: int) -> list[float]:
-    srv = BinanceServer(KEY, SECRET, balances={"USDT": "100000000", "BTC": "100"})
-    srv.start()
+    srv = RemoteServer()
     conn = CcxtConnection.from_config(config(srv.port), env=ENV)
     try:
         conn.load_instruments()
@@ -162,12 +222,11 @@ def run_tradewire_orders(n: int) -> list[float]:
         return out
     finally:
         conn.close()
-        srv.stop()
+        srv.close()
 
 
 def run_ccxt_orders(n: int) -> list[float]:
-    srv = BinanceServer(KEY, SECRET, balances={"USDT": "100000000", "BTC": "100"})
-    srv.start()
+    srv = RemoteServer()
 
     async def main() -> list[float]:
         ex = ccxt.pro.binance({"apiKey": KEY, "secret": SECRET, "enableRateLimit": True})
@@ -190,7 +249,7 @@ def run_ccxt_orders(n: int) -> list[float]:
     try:
         return asyncio.run(main())
     finally:
-        srv.stop()
+        srv.close()
 
 
 def main() -> None:

@@ -164,3 +164,22 @@ def test_rest_polling_fallback_without_private_streams(h_polling, server):
     assert sorted(str(f.trade_id) for f in h.of("OrderFilled")) == sorted(
         str(t["id"]) for t in venue_fills(server, vid)
     )
+
+
+def test_stop_market_order_is_native_and_triggers_on_the_venue(h, server):
+    o = h.factory.stop_market(IID, OrderSide.SELL, q("0.01000"), p("61800.00"))
+    h.engine.submit_order(o)
+    assert h.pump(lambda: o.status is OrderStatus.ACCEPTED, 5)
+    placed = server.orders[int(o.venue_order_id)]
+    assert (placed.type, placed.stop_price) == ("STOP_LOSS", Decimal("61800"))  # held by the venue, not emulated
+    assert h.client.fetch_order_status(o.client_order_id) is OrderStatus.ACCEPTED
+    first_hit = next(i for i, m in enumerate(server.messages)
+                     if m["data"].get("e") == "trade" and Decimal(m["data"]["p"]) <= Decimal("61800"))  # fmt: skip
+    server.advance(first_hit)  # every trade so far printed above the trigger
+    time.sleep(0.2)
+    h.conn.inbox.drain()
+    assert o.status is OrderStatus.ACCEPTED and not h.of("OrderFilled")
+    server.advance(1)  # the first print at or below 61800 triggers it
+    assert h.pump(lambda: o.status is OrderStatus.FILLED, 5)
+    fills = h.of("OrderFilled", o.client_order_id)
+    assert sorted(str(f.trade_id) for f in fills) == sorted(str(t["id"]) for t in venue_fills(server, placed.order_id))
