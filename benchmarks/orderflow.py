@@ -7,7 +7,7 @@ in 47k batches, 3k trades).
 For each session, the recorded stream is replayed ``--repeat`` times through a ``DataEngine``, once without
 and once with an ``OrderFlowEngine`` subscribed (all metrics and all detectors on), and once more with the
 order-flow handlers wrapped in a per-call timer. Times are CPU times of this process/thread
-(``process_time`` / ``thread_time_ns``), so other work on a shared machine does not count; the recorded
+(``process_time`` / ``thread_time_ns``), so other processes on the machine do not count; the recorded
 data is loaded first and moved out of the garbage collector's sight (``gc.freeze``), as a replay would.
 
 * ``orderflow_events_per_s``: (book deltas + trades) / (CPU time with order flow - CPU time without),

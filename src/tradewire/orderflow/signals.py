@@ -64,6 +64,12 @@ class OrderFlowSignal:
         """+1 bullish, -1 bearish, 0 neutral."""
         return (self.strength > 0) - (self.strength < 0)
 
+    def __str__(self) -> str:
+        """One-line message, e.g. ``"BTCUSDT.BINANCE absorption +1.52 at 61688.00 (side=bid)"``."""
+        at = "" if self.price is None else f" at {self.price}"
+        tag = self.details.get("source") or self.details.get("side") or self.details.get("trend")
+        return f"{self.instrument_id} {self.kind} {self.strength:+.2f}{at}" + (f" ({tag})" if tag else "")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (price as a decimal string)."""
         return {

@@ -137,3 +137,9 @@ def test_snapshot_lists_liquidity_per_level(node):
     assert liq["bid_levels"] == [{"price": "4800.00", "added": "30", "removed": "18", "traded": "0"}]
     assert liq["ask_levels"] == [{"price": "4800.25", "added": "10", "removed": "0", "traded": "0"}]
     assert (liq["added"], liq["removed"]) == ("40", "18")
+
+
+def test_signal_text_and_dict():
+    sig = OrderFlowSignal(ES.id, SignalKind.ABSORPTION, 1.5, Price.from_str("4800.25"), 1, 2, {"side": "bid"})
+    assert str(sig) == "ESH4.XCME absorption +1.50 at 4800.25 (bid)"
+    assert sig.direction == 1 and json.loads(json.dumps(sig.to_dict()))["price"] == "4800.25"
