@@ -143,6 +143,8 @@ class CcxtExecutionClient(ExecutionClient):
                 f"connection {connection.config.name!r} has no API credentials: an execution client needs them "
                 "(there is no fallback to paper trading)"
             )
+        if connection.config.market_type in ("spot", "margin"):
+            self.supports = self.supports - {"reduce_only"}  # a spot venue has no positions to reduce
         self.live_confirmed = live_confirmed
         self.instrument_ids: set[InstrumentId] = {InstrumentId(i) for i in instrument_ids}
         self.conn = connection
