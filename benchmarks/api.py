@@ -47,8 +47,11 @@ def serve(port: int, db: str) -> None:
 
     from tradewire.api.app import create_app
     from tradewire.api.auth import ApiAuth
-    from tradewire.cli.run import server_config
+    from tradewire.cli.run import SWITCH_INTERVAL_S, prepare_process, server_config
     from tradewire.node.live import NodeConfig, TradingNode
+
+    # BENCH_SWITCH_INTERVAL (seconds) overrides the node's thread switch interval, e.g. 0.005 = CPython's default
+    prepare_process(float(os.environ.get("BENCH_SWITCH_INTERVAL", SWITCH_INTERVAL_S)))
 
     node = TradingNode(NodeConfig(speed=SPEED, database_url=db, book_push_ms=0, webhook=False))
     node.start()
@@ -90,6 +93,7 @@ async def ws_client(url: str, stop_at: float, out: dict) -> None:
                 out["resyncs"] += 1
             if m.get("type") == "update" and m["topic"].startswith("book:"):
                 out["lags"].append((now - m["data"]["ts_event"]) / 1e6)
+                out["arrivals"].append(now)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -105,7 +109,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 async def http_load(
     host: str, port: int, requests: Sequence[bytes], rate: float, connections: int = 32,
     on_response: Callable[[int, int, bytes, int], None] | None = None,
-) -> tuple[list[float], dict[int, int], int]:  # fmt: skip
+) -> tuple[list[float], dict[int, int], int, int]:  # fmt: skip
     """Send raw HTTP/1.1 ``requests`` open-loop at ``rate`` per second over keep-alive connections.
 
     Parameters
@@ -121,7 +125,8 @@ async def http_load(
     Returns
     -------
     tuple
-        Latencies in ms (scheduled send time to full response), counts by HTTP status, transport errors.
+        Latencies in ms (scheduled send time to full response), counts by HTTP status, transport errors, and
+        the wall-clock time (``time.time_ns()``) at which request 0 was due (request ``i``: ``+ i / rate`` s).
     """
     jobs: asyncio.Queue = asyncio.Queue()
     lat: list[float] = []
@@ -155,7 +160,7 @@ async def http_load(
 
     workers = [asyncio.create_task(worker()) for _ in range(connections)]
     await asyncio.sleep(0.2)  # connections open before the clock starts
-    start = time.perf_counter()
+    start, start_wall_ns = time.perf_counter(), time.time_ns()
     for i in range(len(requests)):
         due = start + i / rate
         delay = due - time.perf_counter()
@@ -165,7 +170,7 @@ async def http_load(
     for _ in workers:
         jobs.put_nowait(None)
     await asyncio.gather(*workers)
-    return lat, statuses, errors
+    return lat, statuses, errors, start_wall_ns
 
 
 def get_request(path: str, port: int) -> bytes:
@@ -175,7 +180,7 @@ def get_request(path: str, port: int) -> bytes:
 
 async def rest_load(port: int) -> dict:
     req = get_request("/api/positions", port)
-    lat, statuses, errors = await http_load("127.0.0.1", port, [req] * int(REST_RATE * REST_SECONDS), REST_RATE)
+    lat, statuses, errors, _ = await http_load("127.0.0.1", port, [req] * int(REST_RATE * REST_SECONDS), REST_RATE)
     bad = sum(n for st, n in statuses.items() if st != 200) + errors
     if bad:
         raise RuntimeError(f"{bad} REST errors: {statuses}, {errors} transport errors")
@@ -184,7 +189,7 @@ async def rest_load(port: int) -> dict:
 
 def ws_fanout(port: int, seconds: float) -> dict:
     """Run the 50 WebSocket clients for ``seconds`` (called in the client subprocess)."""
-    stats = [{"messages": 0, "gaps": 0, "resyncs": 0, "lags": []} for _ in range(CLIENTS)]
+    stats = [{"messages": 0, "gaps": 0, "resyncs": 0, "lags": [], "arrivals": []} for _ in range(CLIENTS)]
     stop_at = time.time() + seconds
 
     async def fan() -> None:
@@ -194,7 +199,13 @@ def ws_fanout(port: int, seconds: float) -> dict:
     asyncio.run(fan())
     elapsed = time.time() - t0
     lags = [x for st in stats for x in st["lags"]]
+    timed = sorted((t, x) for st in stats for t, x in zip(st["arrivals"], st["lags"], strict=True))
+    third = (timed[-1][0] - timed[0][0]) / 3 if timed else 0
+    first = [x for t, x in timed if t <= timed[0][0] + third]
+    last = [x for t, x in timed if t >= timed[-1][0] - third]
     return {
+        "lag_p50_first_third": pct(first, 50),
+        "lag_p50_last_third": pct(last, 50),
         "elapsed": elapsed,
         "messages": sum(st["messages"] for st in stats),
         "lags": lags,
@@ -232,6 +243,12 @@ def main() -> None:
         with open(ws_out) as f:
             ws = json.load(f)
         eng = httpx.get(base + "/api/engine").json()["counters"]
+        server = {}
+        for line in httpx.get(base + "/metrics").text.splitlines():
+            if line.startswith("tradewire_websocket_book_send_lag_seconds{"):
+                server["send_lag_ms_p" + line.split('"')[1][2:].ljust(2, "0")] = round(float(line.split()[-1]) * 1e3, 1)
+            elif line.startswith(("tradewire_websocket_coalesced_total", "tradewire_websocket_messages_sent_total")):
+                server[line.split()[0].removeprefix("tradewire_websocket_")] = int(float(line.split()[-1]))
         lags, total, elapsed = ws["lags"], ws["messages"], ws["elapsed"]
         res = {
             "clients": CLIENTS,
@@ -245,6 +262,12 @@ def main() -> None:
             "book_lag_ms_p50": round(pct(lags, 50), 1),
             "book_lag_ms_p99": round(pct(lags, 99), 1),
             "book_lag_ms_max": round(max(lags), 1) if lags else None,
+            "book_lag_ms_p50_first_third": round(ws["lag_p50_first_third"], 1),
+            "book_lag_ms_p50_last_third": round(ws["lag_p50_last_third"], 1),
+            "server_book_send_lag_ms_p50": server.get("send_lag_ms_p50"),
+            "server_book_send_lag_ms_p99": server.get("send_lag_ms_p99"),
+            "server_ladders_coalesced": server.get("coalesced_total"),
+            "engine_replay_lag_ms_max_last_1s": eng.get("replay_lag_ms_max"),
             "seq_gaps": ws["gaps"],
             "resync_snapshots": ws["resyncs"],
         }
@@ -253,7 +276,10 @@ def main() -> None:
             f"({res['ws_messages_per_s_total']:,}/s total, {res['ws_messages_per_s_per_client']}/s per client); "
             f"book lag p50 {res['book_lag_ms_p50']} ms, p99 {res['book_lag_ms_p99']} ms, "
             f"max {res['book_lag_ms_max']} ms; "
-            f"seq gaps {res['seq_gaps']}, resync snapshots {res['resync_snapshots']}"
+            f"seq gaps {res['seq_gaps']}, resync snapshots {res['resync_snapshots']}; "
+            f"lag p50 first third {res['book_lag_ms_p50_first_third']} ms, last third "
+            f"{res['book_lag_ms_p50_last_third']} ms; server-side send lag p50 {res['server_book_send_lag_ms_p50']} ms "
+            f"p99 {res['server_book_send_lag_ms_p99']} ms; {res['server_ladders_coalesced']} ladders coalesced"
         )
         rest_alone = asyncio.run(rest_load(port))
         res.update(

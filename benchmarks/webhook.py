@@ -4,12 +4,17 @@ Starts a uvicorn server in a subprocess (the webhook router, a `WebhookService` 
 idempotency store, and an engine thread running the real `RiskEngine`, `ExecutionEngine`, `Portfolio`
 and `PaperExecutionClient`), then sends alerts at a fixed rate with an async httpx client and measures
 
-- HTTP latency: request sent -> 202 received;
-- order latency: request sent -> `OrderAccepted` published on ``events.order.*`` in the server;
+- HTTP latency: request due -> 202 received;
+- order latency: request due -> `OrderAccepted` published on ``events.order.*`` in the server;
 - errors (any non-202 answer, transport error, or an alert without an accepted order);
 - server memory (RSS) before and after the load.
 
-Both processes read ``time.time_ns()`` (one system clock). Usage::
+Both processes read ``time.time_ns()`` (one system clock). The load generator is the raw HTTP/1.1
+open-loop client of ``benchmarks/api.py`` (32 keep-alive connections): each alert has a scheduled send time
+and latencies count from it, so a server or client that falls behind shows as latency (no coordinated
+omission). The earlier httpx-based client was itself the bottleneck (its connection pool costs
+O(queued requests) per request; py-spy showed the server idle while the client spun at ~40 alerts/s).
+Usage::
 
     .venv/bin/python benchmarks/webhook.py [--rate 500] [--duration 10]
 
@@ -120,7 +125,10 @@ def build_server_app(data_dir: str):
 def serve(port: int, data_dir: str) -> None:
     import uvicorn
 
-    uvicorn.run(build_server_app(data_dir), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    from tradewire.cli.run import prepare_process, server_config
+
+    prepare_process()
+    uvicorn.Server(server_config(build_server_app(data_dir), "127.0.0.1", port)).run()
 
 
 # --------------------------------------------------------------------------- client side
@@ -131,59 +139,51 @@ def _free_port() -> int:
 
 
 async def _load(port: int, rate: float, duration: float) -> dict:
+    from api import http_load  # benchmarks/api.py: the raw HTTP/1.1 open-loop load generator
+
+    n = int(rate * duration)
+    ids_by_alert: dict[int, str] = {}
+    errors: list[str] = []
+
+    def request(aid: str, i: int) -> bytes:
+        body = json.dumps({"secret": SECRET, "ticker": "BINANCE:BTCUSDT", "action": "buy" if i % 2 == 0 else "sell",
+                           "quantity": "0.001", "alert_id": aid}).encode()  # fmt: skip
+        head = (f"POST /webhook/tradingview HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+        return head.encode() + body
+
+    def on_response(i: int, status: int, body: bytes, _t: int) -> None:
+        if status != 202:
+            errors.append(f"HTTP {status}")
+        else:
+            ids_by_alert[i] = json.loads(body)["client_order_ids"][0]
+
+    # warm-up (not measured): connections, first-call costs
+    await http_load("127.0.0.1", port, [request(f"warm-{k}", k) for k in range(50)], 100.0, connections=8)
+    reqs = [request(f"bench-{i}", i) for i in range(n)]
+    t0 = time.perf_counter()
+    http_lat, statuses, transport_errors, start_ns = await http_load(
+        "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response
+    )
+    elapsed = time.perf_counter() - t0
+    errors += ["transport error"] * transport_errors
+    await asyncio.sleep(0.5)  # let the engine thread finish the last orders
     import httpx
 
-    url = f"http://127.0.0.1:{port}/webhook/tradingview"
-    n = int(rate * duration)
-    sent: dict[str, int] = {}
-    http_lat: list[int] = []
-    ids_by_alert: dict[str, str] = {}
-    errors: list[str] = []
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
-
-        async def one(i: int) -> None:
-            aid = f"bench-{i}"
-            body = json.dumps({"secret": SECRET, "ticker": "BINANCE:BTCUSDT", "action": "buy" if i % 2 == 0 else "sell",
-                               "quantity": "0.001", "alert_id": aid}).encode()  # fmt: skip
-            t0 = time.time_ns()
-            sent[aid] = t0
-            try:
-                r = await client.post(url, content=body, headers={"content-type": "application/json"})
-            except httpx.HTTPError as exc:
-                errors.append(f"{type(exc).__name__}")
-                return
-            http_lat.append(time.time_ns() - t0)
-            if r.status_code != 202:
-                errors.append(f"HTTP {r.status_code}")
-                return
-            ids_by_alert[aid] = r.json()["client_order_ids"][0]
-
-        # warm-up (not measured): connections, first-call costs
-        await asyncio.gather(*[one(-1 - k) for k in range(20)])
-        sent.clear(), http_lat.clear(), ids_by_alert.clear(), errors.clear()
-        tasks = []
-        start = time.perf_counter()
-        for i in range(n):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-        await asyncio.sleep(0.5)  # let the engine thread finish the last orders
+    async with httpx.AsyncClient() as client:
         res = (await client.get(f"http://127.0.0.1:{port}/bench/results")).json()
     accepted = res["accepted"]
     order_lat = []
     missing = 0
-    for aid, cid in ids_by_alert.items():
+    for i, cid in ids_by_alert.items():
         ts = accepted.get(cid)
         if ts is None:
             missing += 1
         else:
-            order_lat.append(ts - sent[aid])
-    return {"n": n, "elapsed_s": elapsed, "http_lat": http_lat, "order_lat": order_lat, "errors": errors,
-            "missing": missing, "server": res}  # fmt: skip
+            order_lat.append(ts - (start_ns + int(i * 1e9 / rate)))  # from the request's scheduled send time
+    http_ns = [int(x * 1e6) for x in http_lat]
+    return {"n": n, "elapsed_s": elapsed, "http_lat": http_ns, "order_lat": order_lat, "errors": errors,
+            "missing": missing, "server": res, "statuses": statuses}  # fmt: skip
 
 
 def _pct(xs: list[int], q: float) -> float:
@@ -226,7 +226,7 @@ def main() -> None:
         "benchmark": "webhook",
         "chain": "uvicorn+router -> WebhookService(SQLite) -> RiskEngine -> ExecutionEngine -> PaperExecutionClient",
         "rate_target_per_s": args.rate, "duration_s": args.duration, "alerts": out["n"],
-        "rate_achieved_per_s": round(out["n"] / out["elapsed_s"], 1),
+        "rate_achieved_per_s": round(out["n"] / out["elapsed_s"], 1), "http_statuses": out["statuses"],
         "http_p50_ms": round(_pct(out["http_lat"], 0.50), 3), "http_p99_ms": round(_pct(out["http_lat"], 0.99), 3),
         "accepted_p50_ms": round(_pct(out["order_lat"], 0.50), 3),
         "accepted_p99_ms": round(_pct(out["order_lat"], 0.99), 3),

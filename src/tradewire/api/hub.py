@@ -39,11 +39,14 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from collections import deque
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tradewire.node.views import Ladder
 
 BASE_TOPICS = ("orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections")
 PREFIX_TOPICS = ("book:", "bars:")
@@ -80,7 +83,7 @@ class ClientConn:
         self.resyncs = 0
         self.coalesced = 0
 
-    def offer(self, body: str, topic: str | None = None) -> None:
+    def offer(self, body: str, topic: str | None = None, ts_event: int | None = None) -> None:
         """Queue a message body (without ``seq``); resync with snapshots when the queue is full.
 
         Parameters
@@ -89,16 +92,19 @@ class ClientConn:
             JSON object text.
         topic : str | None
             Topic of an ``update``; a ``book:`` update replaces an unsent one of the same topic.
+        ts_event : int | None
+            Wall-clock ns the update's data stands for (a ladder's ``ts_event``), to measure the send lag.
         """
         if topic is not None and topic.startswith(COALESCE_PREFIXES):
             slot = self.latest.get(topic)
             if slot is not None:
                 slot[1] = body
+                slot[2] = ts_event
                 self.coalesced += 1
                 self.hub.coalesced += 1
                 return
             if len(self.queue) < self.max_queue:
-                slot = [topic, body]
+                slot = [topic, body, ts_event]
                 self.latest[topic] = slot
                 self.queue.append(slot)
                 self.event.set()
@@ -125,11 +131,14 @@ class ClientConn:
             self.event.clear()
             while q:
                 item = q.popleft()
+                ts = None
                 if type(item) is list:
                     del latest[item[0]]
-                    item = item[1]
+                    item, ts = item[1], item[2]
                 self.seq += 1
                 await send(f'{{"seq":{self.seq},{item[1:]}')
+                if ts is not None:
+                    hub.book_send_lag_ns.append(time.time_ns() - ts)
                 self.sent += 1
                 hub.messages_sent += 1
 
@@ -159,6 +168,7 @@ class Hub:
         self.messages_sent = 0
         self.snapshots_sent = 0
         self.coalesced = 0
+        self.book_send_lag_ns: deque[int] = deque(maxlen=20_000)  # socket write time minus ladder ts_event
         self._instruments = {i["instrument_id"] for i in node.instruments()}
 
     # -- engine side (any thread) -------------------------------------------------------------
@@ -208,9 +218,13 @@ class Hub:
             if last.get(topic, i) != i:  # a newer ladder of this topic follows in the batch: latest wins
                 self.coalesced += len(subs)
                 continue
+            ts_event = None
+            if type(update) is Ladder:  # formatted here, and only when it is sent
+                ts_event = update.ts_event
+                update = update.to_dict()
             body = _dumps({"type": "update", "topic": topic, "data": update})  # once for all subscribers
             for c in tuple(subs):
-                c.offer(body, topic)
+                c.offer(body, topic, ts_event)
 
     # -- client side (event loop) ---------------------------------------------------------------
     def valid_topic(self, topic: str) -> bool:

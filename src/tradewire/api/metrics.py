@@ -10,6 +10,7 @@ Exposed families (all read from the node's published views or the API's own coun
 - ``tradewire_data_age_seconds{instrument_id,data_type}``: time since the last message per subscription.
 - ``tradewire_websocket_clients``, ``tradewire_websocket_messages_sent_total``,
   ``tradewire_websocket_coalesced_total`` (book ladders superseded before sending),
+  ``tradewire_websocket_book_send_lag_seconds{quantile}`` (ladder socket write minus its ``ts_event``),
   ``tradewire_websocket_snapshots_sent_total``.
 """
 
@@ -69,6 +70,16 @@ class NodeCollector:
         yield CounterMetricFamily(
             "tradewire_websocket_messages_sent", "WebSocket messages sent", value=self.hub.messages_sent
         )
+        lag = sorted(getattr(self.hub, "book_send_lag_ns", ()))
+        g = GaugeMetricFamily(
+            "tradewire_websocket_book_send_lag_seconds",
+            "Book ladder written to a client socket minus its ts_event, last 20,000 sends",
+            labels=["quantile"],
+        )
+        for q in (0.5, 0.99):
+            if lag:
+                g.add_metric([str(q)], lag[max(0, math.ceil(q * len(lag)) - 1)] / 1e9)  # nearest rank
+        yield g
         yield CounterMetricFamily(
             "tradewire_websocket_coalesced",
             "Book ladders replaced by a newer one before they were sent (per client)",

@@ -7,6 +7,7 @@ Binds 127.0.0.1 by default. Another address is refused unless authentication is 
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,20 @@ import typer
 from rich.console import Console
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+SWITCH_INTERVAL_S = 0.0005
+
+
+def prepare_process(switch_interval_s: float = SWITCH_INTERVAL_S) -> None:
+    """Set the interpreter's thread switch interval for a node process (default 5 ms, here 0.5 ms).
+
+    The engine thread is CPU-bound while it replays or receives market data; the API's event loop thread
+    gives the GIL up on every socket call and then waits for the engine thread to hand it back, which it
+    does only every switch interval. With 5 ms, one HTTP request (several socket calls) queued behind the
+    engine for tens of ms; a shorter interval bounds each wait (Python docs, ``sys.setswitchinterval``).
+    """
+    sys.setswitchinterval(switch_interval_s)
 
 
 def server_config(app: Any, host: str, port: int) -> Any:
@@ -76,6 +91,7 @@ def run(
         f"speed x{speed:g}; API and dashboard on http://{host}:{port} "
         f"({'login required: ' + str(auth.method) if auth.enabled else 'no login: open on loopback'})"
     )
+    prepare_process()
     node.start()
     server = uvicorn.Server(server_config(create_app(node, auth), host, port))
 

@@ -20,7 +20,8 @@ Pushed topics (listener ``(topic, update)``; :meth:`view` returns the matching s
 ``orders`` (one order row), ``fills`` (one fill row), ``positions`` (all open positions), ``account``
 (stats plus an equity point), ``engine``, ``risk`` (``RiskEngine.status()``), ``alerts`` (one alert row:
 operator actions, risk events, data-quality events, order-flow alerts), ``connections``,
-``book:{instrument_id}`` (top levels) and ``bars:{instrument_id}`` (one 1-second bar).
+``book:{instrument_id}`` (top levels; the update is a :class:`tradewire.node.views.Ladder`, call its
+``to_dict()``) and ``bars:{instrument_id}`` (one 1-second bar).
 
 Every order event, fill, position event, risk event and operator action is appended to the event store
 (SQLite under ``./tradewire-data/`` by default) through :class:`tradewire.persistence.EventRecorder`.
@@ -47,7 +48,7 @@ from tradewire.model.objects import Currency, Money
 from tradewire.node.commands import MANUAL_STRATEGY, OPERATOR_TOPIC, NodeCommandError, NodeCommands
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.node.replay import BinanceReplay
-from tradewire.node.views import NodeViews, alert_row, fill_row, ladder_row, order_row
+from tradewire.node.views import Ladder, NodeViews, alert_row, fill_row, order_row
 from tradewire.strategy.base import Strategy
 from tradewire.venues.paper.config import BookLevel, PaperVenueConfig
 
@@ -197,6 +198,7 @@ class TradingNode(NodeCommands, NodeViews):
         self.state = "idle"
         self.error: str | None = None
         self.events_processed = 0
+        self._lag_max_ns = 0  # largest (taken - due) of a replayed message since the last engine view
         self.loop_index = 0
         self.loops_done = 0
         self.started_ns: int | None = None
@@ -302,6 +304,8 @@ class TradingNode(NodeCommands, NodeViews):
             if self._venue_enabled(obj):
                 self.kernel.process(obj)
             self.events_processed += 1
+            if now - due > self._lag_max_ns:
+                self._lag_max_ns = now - due
             loop = (due - start) // span if span else 0
             if loop != current:
                 self.loops_done += 1
@@ -362,7 +366,8 @@ class TradingNode(NodeCommands, NodeViews):
 
     def view(self, topic: str) -> Any:
         """Latest published snapshot of ``topic`` (see module docstring), or None before the first."""
-        return self._pub.get(topic)
+        v = self._pub.get(topic)
+        return v.to_dict() if type(v) is Ladder else v
 
     def topics(self) -> list[str]:
         """Topics with a published snapshot."""
@@ -371,7 +376,8 @@ class TradingNode(NodeCommands, NodeViews):
     def _set_state(self, state: str) -> None:
         self.state = state
         self.last_update_ns = self.clock.timestamp_ns()
-        self._emit("engine", self._engine_view(), self._engine_view())
+        ev = self._engine_view()
+        self._emit("engine", ev, ev)
 
     # -- engine-thread handlers -----------------------------------------------------------------
     def _on_order_event(self, event: Any) -> None:
@@ -448,7 +454,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._book_last_push[key] = now
         book = self.kernel.cache.books.get(depth.instrument_id)
         if book is not None:
-            ladder = ladder_row(book, self.config.book_levels)
+            ladder = Ladder(book, self.config.book_levels)  # formatted lazily, by whoever reads it
             self._emit(key, ladder, ladder)
 
     def _on_bar(self, bar: Any) -> None:

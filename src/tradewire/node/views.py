@@ -56,6 +56,51 @@ def format_raw(raw: int, precision: int) -> str:
     return f"{sign}{q // unit}.{q % unit:0{precision}d}"
 
 
+class Ladder:
+    """A book ladder captured in the engine thread as raw ints and formatted on first use, in any thread.
+
+    Capturing costs two short list copies; formatting (:func:`format_raw` for every price and size) is left
+    to whoever needs the text: the WebSocket hub formats only the ladders it sends (a newer one replaces an
+    unsent one), so at a high book rate most ladders are never formatted. Immutable once built; two threads
+    formatting at once compute the same dict.
+
+    Parameters
+    ----------
+    book : tradewire.data.book.OrderBook
+        Read now (engine thread).
+    levels : int
+        Levels per side.
+    """
+
+    __slots__ = ("_asks", "_bids", "_dict", "instrument_id", "price_precision", "sequence", "size_precision",
+                 "ts_event")  # fmt: skip
+
+    def __init__(self, book: Any, levels: int) -> None:
+        self.instrument_id = str(book.instrument_id)
+        self.ts_event = book.ts_event
+        self.sequence = book.sequence
+        self.price_precision = book.price_precision
+        self.size_precision = book.size_precision
+        self._bids = book.bids_raw(levels)
+        self._asks = book.asks_raw(levels)
+        self._dict: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ladder as :func:`ladder_row` returns it (computed once)."""
+        d = self._dict
+        if d is None:
+            pp, sp = self.price_precision, self.size_precision
+            d = {
+                "instrument_id": self.instrument_id,
+                "ts_event": self.ts_event,
+                "sequence": self.sequence,
+                "bids": [[format_raw(p, pp), format_raw(q, sp)] for p, q in self._bids],
+                "asks": [[format_raw(p, pp), format_raw(q, sp)] for p, q in self._asks],
+            }
+            self._dict = d
+        return d
+
+
 def ladder_row(book: Any, levels: int) -> dict[str, Any]:
     """Top ``levels`` price levels per side of ``book`` as JSON-ready decimal strings.
 
@@ -72,14 +117,7 @@ def ladder_row(book: Any, levels: int) -> dict[str, Any]:
         ``{"instrument_id", "ts_event", "sequence", "bids": [[price, size], ...], "asks": [...]}`` with prices
         at the book's price precision and sizes at its size precision.
     """
-    pp, sp = book.price_precision, book.size_precision
-    return {
-        "instrument_id": str(book.instrument_id),
-        "ts_event": book.ts_event,
-        "sequence": book.sequence,
-        "bids": [[format_raw(p, pp), format_raw(s, sp)] for p, s in book.bids_raw(levels)],
-        "asks": [[format_raw(p, pp), format_raw(s, sp)] for p, s in book.asks_raw(levels)],
-    }
+    return Ladder(book, levels).to_dict()
 
 
 def _dec(v: Decimal | None) -> str | None:
@@ -248,6 +286,10 @@ class NodeViews:
             "ts": ts,
         }
 
+    def _take_lag_max_ms(self) -> float:
+        lag, self._lag_max_ns = self._lag_max_ns, 0
+        return round(lag / 1e6, 1)
+
     def _engine_view(self) -> dict[str, Any]:
         k = self.kernel
         running = self.state == "running"
@@ -261,6 +303,8 @@ class NodeViews:
             "counters": {
                 "events_processed": self.events_processed,
                 "events_per_s": round(self._rate[2], 1),
+                # most a replayed message waited past its due time since the previous engine view
+                "replay_lag_ms_max": self._take_lag_max_ms(),
                 "loop": self.loop_index,
                 "loops_done": self.loops_done,
                 "orders": len(k.cache.orders),
