@@ -470,7 +470,8 @@ class OrderFlowEngine:
         requested); otherwise straight to the bus topics.
     config : OrderFlowConfig, optional
     correlation_window : int
-        Grid steps (``config.interval_ns``) in the rolling correlation matrix.
+        Grid steps (``config.interval_ns``) in the rolling correlation matrix. Prices are sampled for it
+        only while at least two instruments are followed (its history starts with the second one).
 
     Examples
     --------
@@ -496,6 +497,7 @@ class OrderFlowEngine:
         self.instruments: dict[InstrumentId, InstrumentOrderFlow] = {}
         self.correlation = RollingCorrelation(self.config.interval_ns, correlation_window)
         self._handlers: dict[InstrumentId, list[tuple[str, Callable]]] = {}
+        self._correlate = False  # prices are sampled for the correlation only while >= 2 instruments are followed
 
     def _state_for(self, iid: InstrumentId) -> InstrumentOrderFlow:
         inst = self.cache.instruments.get(iid)
@@ -531,16 +533,19 @@ class OrderFlowEngine:
         corr = self.correlation
         key = str(iid)
 
+        engine = self
+
         def on_trade(t: TradeTick) -> None:
             st.on_trade(t)
-            if st.book.top_raw is None:
+            if engine._correlate and st.book.top_raw is None:
                 corr.update(key, st.now, t.price.raw / FIXED_SCALAR)
 
         def on_deltas(batch: list[OrderBookDelta]) -> None:
             st.on_deltas(batch, cache.books.get(iid))
-            mid2 = st.book.mid2_raw
-            if mid2 is not None:
-                corr.update(key, st.now, mid2 / (2 * FIXED_SCALAR))
+            if engine._correlate:
+                mid2 = st.book.mid2_raw
+                if mid2 is not None:
+                    corr.update(key, st.now, mid2 / (2 * FIXED_SCALAR))
 
         def on_quote(q: QuoteTick) -> None:
             st.on_quote(q)
@@ -556,6 +561,7 @@ class OrderFlowEngine:
             else:
                 self.bus.subscribe(topic, handler)
         self._handlers[iid] = [(t, h) for t, h, _ in subs]
+        self._correlate = len(self.instruments) > 1
         return st
 
     def unsubscribe(self, instrument_id: InstrumentId | str) -> None:
@@ -568,6 +574,7 @@ class OrderFlowEngine:
             else:
                 self.bus.unsubscribe(topic, handler)
         self.instruments.pop(iid, None)
+        self._correlate = len(self.instruments) > 1
 
     def flush(self) -> None:
         """Close open footprint bars and liquidity intervals (end of a recorded session)."""

@@ -143,3 +143,18 @@ def test_signal_text_and_dict():
     sig = OrderFlowSignal(ES.id, SignalKind.ABSORPTION, 1.5, Price.from_str("4800.25"), 1, 2, {"side": "bid"})
     assert str(sig) == "ESH4.XCME absorption +1.50 at 4800.25 (bid)"
     assert sig.direction == 1 and json.loads(json.dumps(sig.to_dict()))["price"] == "4800.25"
+
+
+def test_correlation_across_followed_instruments(node):
+    bus, cache, clock, de = node
+    eng = OrderFlowEngine(bus, cache, clock, de)
+    eng.subscribe(ES.id)
+    eng.subscribe(NQ.id)
+    es_px = [4800 + (i % 5) for i in range(40)]
+    nq_px = [17000 + 2 * (i % 5) for i in range(40)]  # moves with ES: correlation 1
+    for i in range(40):
+        de.process(trade(ES, f"{es_px[i]}.00", 1, AggressorSide.BUYER, i * S + 1))
+        de.process(trade(NQ, f"{nq_px[i]}.00", 1, AggressorSide.BUYER, i * S + 2))
+    keys, m = eng.snapshot()["correlation"].values()
+    assert keys == [str(ES.id), str(NQ.id)]
+    assert m[0][1] == pytest.approx(1.0, abs=1e-3) and m[1][0] == pytest.approx(1.0, abs=1e-3)
