@@ -134,3 +134,65 @@ def test_bar_spec_of_timeframes():
     for bad in ("", "m", "0m", "1x"):
         with pytest.raises(ValueError):
             bar_spec_of(bad)
+
+
+def _exchange_with(markets):
+    ex = ccxt.binance()
+    ex.options.update({"crossMarginPairsData": [], "isolatedMarginPairsData": []})
+    spot, perp = markets
+    ex.markets = {spot["symbol"]: spot, perp["symbol"]: perp}
+    ex.markets_by_id = {"BTCUSDT": [spot, perp]}
+    return ex
+
+
+def test_reports_from_ccxt_parsed_binance_answers(markets):
+    from tradewire.model.enums import LiquiditySide, OrderStatus, PositionSide
+    from tradewire.model.identifiers import ClientOrderId
+    from tradewire.venues.ccxt.parsing import fill_report, order_status_report, position_report
+
+    ex = _exchange_with(markets)
+    spot_inst, perp_inst = market_to_instrument(markets[0], "BINANCE"), market_to_instrument(markets[1], "BINANCE")
+    acct = AccountId("BINANCE-001")
+    order = ex.parse_order({
+        "symbol": "BTCUSDT", "orderId": 1001, "orderListId": -1, "clientOrderId": "O-1", "price": "61000.00000000",
+        "origQty": "0.01000000", "executedQty": "0.00400000", "cummulativeQuoteQty": "244.00000000",
+        "status": "PARTIALLY_FILLED", "timeInForce": "GTC", "type": "LIMIT", "side": "BUY", "stopPrice": "0.00000000",
+        "time": 1723161255208, "updateTime": 1723161256208, "isWorking": True, "workingTime": 1723161255208,
+    }, markets[0])  # fmt: skip
+    r = order_status_report(order, acct, spot_inst, 7)
+    assert (r.client_order_id, str(r.venue_order_id), r.order_status) == (
+        ClientOrderId("O-1"),
+        "1001",
+        OrderStatus.PARTIALLY_FILLED,
+    )
+    assert (str(r.quantity), str(r.filled_qty), str(r.price), r.trigger_price) == (
+        "0.01000",
+        "0.00400",
+        "61000.00",
+        None,
+    )
+    assert (r.ts_accepted, r.ts_last) == (1723161255208 * 10**6, 1723161256208 * 10**6)
+    trade = ex.parse_trade({
+        "symbol": "BTCUSDT", "id": 5000, "orderId": 1001, "orderListId": -1, "price": "61000.00000000",
+        "qty": "0.00400000", "quoteQty": "244.00000000", "commission": "0.00000400", "commissionAsset": "BTC",
+        "time": 1723161256208, "isBuyer": True, "isMaker": True, "isBestMatch": True,
+    }, markets[0])  # fmt: skip
+    f = fill_report(trade, acct, spot_inst, ClientOrderId("O-1"), 7)
+    assert (str(f.trade_id), str(f.venue_order_id), f.liquidity_side) == ("5000", "1001", LiquiditySide.MAKER)
+    assert (f.commission.as_decimal(), f.commission.currency.code) == (Decimal("0.000004"), "BTC")
+    pos = ex.parse_position_risk({
+        "symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "-0.250", "entryPrice": "61837.6",
+        "markPrice": "61800.00000000", "unRealizedProfit": "9.40000000", "liquidationPrice": "0", "leverage": "10",
+        "marginType": "cross", "isolatedMargin": "0", "notional": "-15450.0", "isolatedWallet": "0",
+        "updateTime": 1723161255208,
+    }, markets[1])  # fmt: skip
+    pr = position_report(pos, acct, perp_inst, 7)
+    assert (pr.instrument_id, pr.position_side, str(pr.quantity), str(pr.avg_px_open)) == (
+        InstrumentId("BTCUSDT-PERP.BINANCE"),
+        PositionSide.SHORT,
+        "0.250",
+        "61837.6",
+    )
+    assert pr.signed_qty_raw == -250_000_000
+    flat = ex.parse_position_risk(dict(pos["info"], positionAmt="0.000"), markets[1])
+    assert position_report(flat, acct, perp_inst, 7) is None
