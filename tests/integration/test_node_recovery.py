@@ -374,3 +374,25 @@ def test_initialized_records_survive_in_the_store_order(tmp_path, t0):
     finally:
         store.close()
     assert first and set(first.values()) == {OrderInitialized.__name__}
+
+
+def test_an_order_sent_from_a_fill_handler_is_journaled_and_answered_in_order(tmp_path, t0):
+    a = Node(tmp_path, "A", t0)
+    a.feed(QUOTES[:5])
+    seen: list[tuple[str, str]] = []
+    follow: list = []
+
+    def on_event(ev) -> None:
+        seen.append((type(ev).__name__, str(ev.client_order_id)))
+        if type(ev).__name__ == "OrderFilled" and not follow:
+            follow.append(a.market(side=OrderSide.SELL))  # the venue is delivering the first order's fill
+            assert a.order(follow[0].client_order_id).status is OrderStatus.SUBMITTED  # answered after return
+
+    a.kernel.bus.subscribe(f"events.order.{SID}", on_event)
+    first = a.market()
+    c1, c2 = str(first.client_order_id), str(follow[0].client_order_id)
+    assert [k for k, c in seen if c == c2] == ["OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderFilled"]
+    assert seen.index(("OrderFilled", c1)) < seen.index(("OrderAccepted", c2))
+    a.close()
+    _, snap, _ = read_journal(tmp_path / "state" / "BINANCE.journal")
+    assert snap["new"] == [c1, c2] and len(snap["fills"]) == 2
