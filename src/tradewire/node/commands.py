@@ -41,7 +41,7 @@ class NodeCommands:
                 _, fut = self._calls.get_nowait()
             except queue.Empty:
                 return
-            if fut.set_running_or_notify_cancel():
+            if fut is not None and fut.set_running_or_notify_cancel():  # None: a wake-up, not a command
                 fut.set_exception(NodeCommandError(409, f"engine is {self.state}: command not executed"))
 
     def request(self, name: str, actor: str = "api", **params: Any) -> Future:

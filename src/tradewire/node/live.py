@@ -223,7 +223,7 @@ class TradingNode(NodeCommands, NodeViews):
 
         k = self.kernel
         return WebhookService.from_settings(
-            WebhookSettings(), self.clock, bus=k.bus, market=k.cache, account=k.portfolio
+            WebhookSettings(), self.clock, bus=k.bus, market=k.cache, account=k.portfolio, wakeup=self._wake
         )
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -331,24 +331,36 @@ class TradingNode(NodeCommands, NodeViews):
         return self.connections[str(iid.venue)]["enabled"]
 
     def _service(self, timeout: float) -> None:
-        """Run queued commands; wait up to ``timeout`` s for the first one."""
-        if self.webhook_service is not None and self.state == "running":
-            self.webhook_service.drain()
+        """Run queued commands and webhook intents; wait up to ``timeout`` s for the first command.
+
+        The webhook service wakes this wait by queueing a no-op (``_wake``) for every accepted alert, so an
+        alert is planned and sent at once instead of at the next replay step or poll.
+        """
         try:
-            fn, fut = self._calls.get(timeout=timeout) if timeout > 0 else self._calls.get_nowait()
+            item = self._calls.get(timeout=timeout) if timeout > 0 else self._calls.get_nowait()
         except queue.Empty:
-            return
-        while True:
-            if fut.set_running_or_notify_cancel():
+            item = None
+        ran = False
+        while item is not None:
+            fn, fut = item
+            if fut is not None and fut.set_running_or_notify_cancel():
+                ran = True
                 try:
                     fut.set_result(fn())
                 except BaseException as exc:  # handed to the caller's thread
                     fut.set_exception(exc)
             try:
-                fn, fut = self._calls.get_nowait()
+                item = self._calls.get_nowait()
             except queue.Empty:
-                break
-        self._refresh_snapshot()
+                item = None
+        if self.webhook_service is not None and self.state == "running":
+            self.webhook_service.drain()
+        if ran:
+            self._refresh_snapshot()
+
+    def _wake(self) -> None:
+        """Wake the engine loop from any thread (a no-op entry on the command queue)."""
+        self._calls.put((None, None))
 
     # -- push -----------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:

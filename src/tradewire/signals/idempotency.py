@@ -24,6 +24,7 @@ implementation of :class:`IdempotencyStore`.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,20 @@ _UNDISPATCHED = text(
     "SELECT key, source, claimed_ns, intent FROM webhook_idempotency WHERE dispatched = 0 ORDER BY claimed_ns"
 )
 _ADDED_COLUMNS = (("intent", "TEXT"), ("dispatched", "INTEGER"))
+_CLAIM_ACCEPT_SQL = _CLAIM_ACCEPT.text
+_SELECT_SQL = _SELECT.text
+_MARK_SQL = "UPDATE webhook_idempotency SET dispatched = :state WHERE key = :key"
+_RAW_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    key: str
+    source: str
+    claimed_ns: int
+    expires_ns: int
+    status_code: int | None
+    response: str | None
 
 
 def _row_to_result(row) -> StoredResult:
@@ -167,6 +182,7 @@ class SqlIdempotencyStore:
 
             self._engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
             self._lock: threading.Lock | None = threading.Lock()  # one shared connection
+            self._path: str | None = None
         else:
             p = Path(path)
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +190,12 @@ class SqlIdempotencyStore:
                 f"sqlite:///{p}", connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
             )
             self._lock = None
+            self._path = str(p)
         sync = synchronous
+        self._sync = synchronous
+        self._local = threading.local()
+        self._raw_conns: list[sqlite3.Connection] = []
+        self._shared_raw: sqlite3.Connection | None = None
 
         @event.listens_for(self._engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via connect
@@ -193,6 +214,32 @@ class SqlIdempotencyStore:
 
     def _begin(self):
         return self._engine.begin()
+
+    def _raw(self) -> sqlite3.Connection:
+        """The calling thread's own ``sqlite3`` connection in autocommit mode (the hot path skips SQLAlchemy:
+        its per-statement overhead was most of the cost of a claim). In-memory stores share their single
+        connection (callers hold ``self._lock``)."""
+        if self._path is None:
+            if self._shared_raw is None:
+                self._shared_raw = self._engine.raw_connection().driver_connection
+            return self._shared_raw
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with _RAW_LOCK:
+                self._raw_conns.append(conn)
+        return conn
+
+    def _raw_exec(self, sql: str, params: Any) -> int:
+        conn = self._raw()
+        cur = conn.execute(sql, params)
+        if conn.in_transaction:  # the shared in-memory connection is not in autocommit mode
+            conn.commit()
+        return cur.rowcount
 
     def claim(self, key: str, source: str, now_ns: int, expires_ns: int) -> StoredResult | None:
         """Atomically claim ``key`` (see :class:`IdempotencyStore`)."""
@@ -244,23 +291,38 @@ class SqlIdempotencyStore:
         return self._claim_accept(params)
 
     def _claim_accept(self, params: dict[str, Any]) -> StoredResult | None:
-        with self._begin() as conn:
-            if conn.execute(_CLAIM_ACCEPT, params).rowcount == 1:
+        while True:
+            if self._raw_exec(_CLAIM_ACCEPT_SQL, params) == 1:  # one statement = one transaction (autocommit)
                 return None
-            return _row_to_result(conn.execute(_SELECT, {"key": params["key"]}).one())
+            row = self._raw().execute(_SELECT_SQL, {"key": params["key"]}).fetchone()
+            if row is not None:
+                return _row_to_result(_Row(*row))
+            # the winner's entry was released (deleted) in between: try to claim again
 
     def mark_dispatched(self, keys: list[str], state: int = 1) -> None:
-        """Set ``dispatched = state`` (1 handled by the engine, 2 dropped) for ``keys``, in one commit."""
+        """Set ``dispatched = state`` (1 handled by the engine, 2 dropped) for ``keys``, in one transaction."""
         if not keys:
             return
         marks = [{"key": k, "state": state} for k in keys]
-        stmt = text("UPDATE webhook_idempotency SET dispatched = :state WHERE key = :key")
         if self._lock is not None:
-            with self._lock, self._begin() as conn:
-                conn.execute(stmt, marks)
+            with self._lock:
+                self._mark(marks)
             return
-        with self._begin() as conn:
-            conn.execute(stmt, marks)
+        self._mark(marks)
+
+    def _mark(self, marks: list[dict[str, Any]]) -> None:
+        if len(marks) == 1:
+            self._raw_exec(_MARK_SQL, marks[0])
+            return
+        conn = self._raw()
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+        try:
+            conn.executemany(_MARK_SQL, marks)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     def undispatched(self) -> list[tuple[str, str, int, str]]:
         """Accepted intents the engine has not handled, oldest first: ``(key, source, claimed_ns, intent)``."""
@@ -306,5 +368,10 @@ class SqlIdempotencyStore:
             return conn.execute(stmt, params).rowcount
 
     def close(self) -> None:
-        """Dispose of the connection pool."""
+        """Close the raw connections and dispose of the connection pool."""
+        with _RAW_LOCK:
+            conns, self._raw_conns = self._raw_conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
         self._engine.dispose()

@@ -241,10 +241,11 @@ class WebhookService:
     def from_settings(
         cls, settings: WebhookSettings, clock: Clock, bus: MessageBus | None = None,
         market: MarketView | None = None, account: AccountView | None = None,
+        wakeup: Callable[[], None] | None = None,
     ) -> WebhookService:  # fmt: skip
         """Build from environment settings with the SQLite store in ``settings.data_dir``."""
         store = SqlIdempotencyStore(settings.data_dir / "webhook.sqlite")
-        return cls(settings.source_configs(), store, clock, bus=bus, market=market, account=account)
+        return cls(settings.source_configs(), store, clock, bus=bus, market=market, account=account, wakeup=wakeup)
 
     # -- queries ---------------------------------------------------------------------------------
     def max_body_bytes(self, source: str) -> int:

@@ -7,8 +7,6 @@ import json
 import sqlite3
 from decimal import Decimal
 
-from sqlalchemy import event
-
 from tradewire.core.bus import MessageBus
 from tradewire.core.clock import TestClock
 from tradewire.model.commands import SubmitOrder, SubmitOrderList
@@ -31,21 +29,21 @@ def _restart(h, tmp_path, now_ns, **kw):
     return svc, commands
 
 
-def test_accepting_an_alert_is_one_statement_and_one_commit(tv, tmp_path):
+def test_accepting_an_alert_is_one_statement_and_one_commit(tv):
     h = tv.make()
-    engine = h.service._store._engine
+    store = h.service._store
+    conn = store._raw()  # this thread's connection (autocommit: each statement is its own transaction)
     statements: list[str] = []
-    commits: list[int] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    event.listen(engine, "commit", lambda *a: commits.append(1))
+    conn.set_trace_callback(statements.append)
     assert h.post(tv.alert(alert_id="one")).status_code == 202
     assert len(statements) == 1 and statements[0].startswith("INSERT INTO webhook_idempotency")
-    assert len(commits) == 1
+    assert not conn.in_transaction  # committed by that one statement
     statements.clear()
-    commits.clear()
     dup = h.post(tv.alert(alert_id="one"))  # a duplicate costs a second statement, on its own path only
     assert dup.status_code == 202 and dup.headers == {"Idempotent-Replay": "true"}
-    assert len(statements) == 2
+    assert [x.split()[0] for x in statements] == ["INSERT", "SELECT"]
+    fresh = type(store)(store._path)  # another connection sees the committed entry at once
+    assert fresh.get(dup.body["alert_key"]).status_code == 202
 
 
 def test_intent_round_trips_through_its_stored_form(tv):
