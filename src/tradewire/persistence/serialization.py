@@ -26,7 +26,10 @@ ambiguous hint (``Any``,      ``{"$type": "<name>", "value": <encoded>}``
 union of several types)
 ============================  ==================================================================
 
-``float`` fields are refused with ``TypeError``: they cannot be exact.
+Binary floats are refused (``SerializationError``) wherever money, prices or quantities could be: a
+float is accepted only in a field annotated ``float`` (or ``Any``, e.g. a details dict), which is how a
+record declares a statistic such as a signal strength; JSON stores its shortest repr, which
+round-trips exactly.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
 import types
 import typing
 from decimal import Decimal
@@ -168,6 +172,9 @@ def _encode_value(v: Any, hint: Any, where: str) -> Any:
     elif isinstance(v, (int, str)):
         out = str(v) if isinstance(v, Identifier) else v
     elif isinstance(v, float):
+        bare, _ = _strip_optional(hint)
+        if (bare is float or bare is Any) and math.isfinite(v):
+            return v  # a statistic declared as float (e.g. a signal strength); JSON round-trips it exactly
         raise SerializationError(f"{where}: binary float {v!r} is not exact (use Decimal, Price or Money)")
     elif dataclasses.is_dataclass(v):
         out = _encode_fields(v, where)
@@ -296,7 +303,7 @@ def _decode_value(data: Any, hint: Any, where: str) -> Any:
     hint, _ = _strip_optional(hint)
     if _is_ambiguous(hint):
         if not (isinstance(data, dict) and "$type" in data):
-            if isinstance(data, (bool, int, str)):
+            if isinstance(data, (bool, int, str, float)):
                 return data
             raise SerializationError(f"{where}: untagged value {data!r} for ambiguous type")
         return _decode_value(data["value"], _tag_type(data["$type"], where), where)
@@ -318,6 +325,10 @@ def _decode_value(data: Any, hint: Any, where: str) -> Any:
             if not isinstance(data, str):
                 raise SerializationError(f"{where}: expected a {hint.__name__} string, got {data!r}")
             return hint(data)
+        if hint is float:
+            if type(data) not in (int, float):
+                raise SerializationError(f"{where}: expected a number, got {data!r}")
+            return float(data)
         if hint is bool or hint is int or hint is str:
             if type(data) is not hint:
                 raise SerializationError(f"{where}: expected {hint.__name__}, got {data!r}")

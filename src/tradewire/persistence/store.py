@@ -415,15 +415,19 @@ class EventRecorder:
     """Subscribe an :class:`EventStore` to the bus topics whose messages belong in the log.
 
     Topics: ``events.order.*`` (order events and fills), ``events.position.*``, ``events.account.*``,
-    ``events.risk`` and ``events.alert*``. Record types in :data:`DURABLE_KINDS` are appended with
-    ``durable=True``; a record type that is not registered yet is registered on first sight when it is
-    a dataclass from a ``tradewire`` package (e.g. the risk engine's events).
+    ``events.risk``, ``events.alert*`` and ``events.orderflow.*`` (order-flow signals). Record types in
+    :data:`DURABLE_KINDS` are appended with ``durable=True``; a record type that is not registered yet is
+    registered on first sight when it is a dataclass from a ``tradewire`` package (e.g. the risk engine's
+    events).
 
     The ExecutionEngine must publish ``OrderSubmitted`` before calling the venue client for the
     "nothing sent that is not recorded" rule to hold through this recorder.
     """
 
-    TOPICS = ("events.order.*", "events.position.*", "events.account.*", "events.risk", "events.alert*")
+    TOPICS = (
+        "events.order.*", "events.position.*", "events.account.*", "events.risk", "events.alert*",
+        "events.orderflow.*",
+    )  # fmt: skip
 
     def __init__(self, store: EventStore, bus) -> None:
         self.store = store

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from persistence_factories import every_record, fill
@@ -65,16 +66,32 @@ def test_raw_beyond_precision_is_not_rounded():
     assert back.price.raw == 1_234_567_891 and back.price.precision == 2
 
 
-def test_float_refused():
+def test_float_refused_where_an_exact_type_is_declared():
     @dataclasses.dataclass(frozen=True)
     class HasFloat:
-        x: float
+        x: Decimal
 
     from tradewire.persistence.serialization import register
 
     register(HasFloat)
     with pytest.raises(SerializationError, match=r"HasFloat\.x: binary float"):
         encode(HasFloat(0.1))
+
+
+def test_declared_float_statistic_round_trips_exactly():
+    @dataclasses.dataclass(frozen=True)
+    class HasStat:
+        strength: float
+        details: dict[str, Any]
+
+    from tradewire.persistence.serialization import register
+
+    register(HasStat)
+    rec = HasStat(0.1 + 0.2, {"ratio": 1 / 3})
+    back = loads("HasStat", dumps(rec))
+    assert back.strength == 0.1 + 0.2 and back.details["ratio"] == 1 / 3
+    with pytest.raises(SerializationError, match="binary float"):
+        encode(HasStat(float("nan"), {}))
 
 
 def test_unregistered_type_refused():
