@@ -537,7 +537,7 @@ class CcxtExecutionClient(ExecutionClient):
                 _log.warning("%s resync failed: %s", self.venue, err.reason[:200])
 
     async def resync(self) -> None:
-        """REST resync: recent fills of every symbol we trade, and the state of every order not known closed."""
+        """REST resync: recent fills, the state of every order not known closed, then balances (AccountState)."""
         self.resyncs += 1
         since = max(0, self._last_trade_ms - 60_000) or None
         for sym in self._symbols():
@@ -547,6 +547,7 @@ class CcxtExecutionClient(ExecutionClient):
         for coid, ref in list(self._refs.items()):
             if coid not in self._closed:
                 await self._resync_order(ref)
+        await self.publish_account_state()
 
     def reconcile_now(self, timeout: float = 30.0) -> None:
         """Run :meth:`resync` from the engine thread and wait for it."""
