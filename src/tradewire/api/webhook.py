@@ -2,9 +2,10 @@
 
 The router only moves bytes: it enforces the body-size limit while reading (413 before any
 parsing, from ``Content-Length`` or by counting the stream), then hands the raw body to
-:class:`tradewire.signals.service.WebhookService` and returns its JSON result. The service is
-called inline on the event loop: it does no network I/O, one SQLite statement per new alert, and
-hands orders to the engine thread through a queue, so TradingView's 3 s limit is far away.
+:class:`tradewire.signals.service.WebhookService` and returns its JSON result. The service runs on the
+event loop: it does no network I/O; the idempotency claims of the requests that arrive together are
+committed in one SQLite transaction (group commit, :meth:`WebhookService.handle_async`) before any of
+them is answered; orders go to the engine thread through a queue. TradingView's 3 s limit is far away.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def build_webhook_router(
             buf += chunk
             if len(buf) > limit:
                 return _respond(service.reject(source, 413, f"body larger than {limit} bytes", peer))
-        result = service.handle(source, bytes(buf), request.headers.get("content-type"), peer, request.headers)
+        result = await service.handle_async(
+            source, bytes(buf), request.headers.get("content-type"), peer, request.headers
+        )
         if result.pending_key is not None:
             deadline = time.monotonic() + pending_timeout_s
             key = result.pending_key

@@ -186,6 +186,7 @@ def _history_row(t: Any) -> dict[str, Any]:
 
 
 def alert_row(source: str, level: str, message: str, ts: int, **extra: Any) -> dict[str, Any]:
+    """JSON row of an alert (``source``: operator, risk, data_quality, orderflow; ``ts`` in UTC ns)."""
     return {"source": source, "level": level, "message": message, "ts_event": ts, **extra}
 
 

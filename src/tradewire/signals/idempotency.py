@@ -290,6 +290,49 @@ class SqlIdempotencyStore:
                 return self._claim_accept(params)
         return self._claim_accept(params)
 
+    def claim_accept_many(self, items: list[tuple]) -> list[StoredResult | None]:
+        """:meth:`claim_accept` for several alerts in one transaction (one commit: group commit).
+
+        Parameters
+        ----------
+        items : list[tuple]
+            ``(key, source, now_ns, expires_ns, status_code, response, intent)`` per alert, in arrival order.
+            A key repeated in the batch is claimed by its first occurrence; the later ones get that entry.
+
+        Returns
+        -------
+        list[StoredResult | None]
+            Per item, as :meth:`claim_accept` returns it.
+        """
+        params = [
+            {"key": k, "source": src, "now": now, "exp": exp, "status": st, "response": json.dumps(resp), "intent": it}
+            for k, src, now, exp, st, resp, it in items
+        ]
+        if len(params) == 1:
+            return [self.claim_accept(*items[0])]
+        if self._lock is not None:
+            with self._lock:
+                return self._claim_accept_many(params)
+        return self._claim_accept_many(params)
+
+    def _claim_accept_many(self, params: list[dict[str, Any]]) -> list[StoredResult | None]:
+        conn = self._raw()
+        out: list[StoredResult | None] = []
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            for p in params:
+                if conn.execute(_CLAIM_ACCEPT_SQL, p).rowcount == 1:
+                    out.append(None)
+                else:
+                    row = conn.execute(_SELECT_SQL, {"key": p["key"]}).fetchone()
+                    out.append(_row_to_result(_Row(*row)))
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return out
+
     def _claim_accept(self, params: dict[str, Any]) -> StoredResult | None:
         while True:
             if self._raw_exec(_CLAIM_ACCEPT_SQL, params) == 1:  # one statement = one transaction (autocommit)

@@ -27,6 +27,7 @@ is not placed (a signal that old is stale): it is marked dropped and recorded as
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -144,6 +145,15 @@ def intent_from_json(text: str) -> AlertIntent:
         raise ValueError(f"not a serialized alert intent: {type(exc).__name__}: {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """An alert that passed every check: the ``claim_accept`` arguments, its intent and the 202 body."""
+
+    args: tuple
+    intent: AlertIntent
+    body: dict
+
+
 @dataclass(slots=True)
 class _Source:
     name: str
@@ -209,6 +219,7 @@ class WebhookService:
         self._log = AlertLog(max_records)
         self._wakeup = wakeup
         self._claims = 0
+        self._batches: dict[asyncio.AbstractEventLoop, list] = {}  # group commit, per event loop
         self.recovered = self._recover(recover_max_age_s)
 
     def _recover(self, max_age_s: float) -> int:
@@ -296,21 +307,78 @@ class WebhookService:
         now = self._clock.timestamp_ns()
         rec = AlertRecord(now, source, 0, "rejected")
         try:
-            result = self._handle(source, body, content_type, peer, headers, now, rec)
-        except AlertError as exc:
-            result = WebhookResult(exc.status, {"status": "rejected", "reason": exc.reason}, exc.headers)
+            claim = self._prepare(source, body, content_type, peer, headers, now, rec)
+            result = self._complete(claim, self._store.claim_accept(*claim.args), rec)
+        except Exception as exc:
+            result = self._failure(source, rec, exc)
+        return self._record(rec, result)
+
+    async def handle_async(
+        self, source: str, body: bytes, content_type: str | None, peer: str | None, headers: Mapping[str, str]
+    ) -> WebhookResult:
+        """:meth:`handle` for an asyncio event loop, with group commit.
+
+        The checks run at once; the claims of all requests that reach this point in the same event-loop
+        iteration are written in one transaction (:meth:`SqlIdempotencyStore.claim_accept_many`), and
+        each request is answered after that commit, so a 202 still means "stored durably". Under load this
+        amortizes the commit (most of the cost of a claim) over the batch; a lone request pays what
+        :meth:`handle` pays.
+        """
+        now = self._clock.timestamp_ns()
+        rec = AlertRecord(now, source, 0, "rejected")
+        try:
+            claim = self._prepare(source, body, content_type, peer, headers, now, rec)
+            existing = await self._group_claim(claim.args)
+            result = self._complete(claim, existing, rec)
+        except Exception as exc:
+            result = self._failure(source, rec, exc)
+        return self._record(rec, result)
+
+    def _group_claim(self, args: tuple) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = []
+            loop.call_soon(self._flush_claims, loop)
+        batch.append((args, fut))
+        return fut
+
+    def _flush_claims(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._batches.pop(loop, [])
+        if not batch:
+            return
+        try:
+            many = getattr(self._store, "claim_accept_many", None)
+            if many is not None:
+                results = many([args for args, _ in batch])
+            else:
+                results = [self._store.claim_accept(*args) for args, _ in batch]
+        except Exception as exc:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for (_, fut), res in zip(batch, results, strict=True):
+            if not fut.done():
+                fut.set_result(res)
+
+    def _failure(self, source: str, rec: AlertRecord, exc: Exception) -> WebhookResult:
+        if isinstance(exc, AlertError):
             rec.reason = exc.reason
             log.info("webhook %s rejected %s: %s", source, exc.status, exc.reason)
-        except Exception:
-            log.exception("webhook %s: internal error", source)
-            result = WebhookResult(500, {"status": "error", "reason": "internal error"})
-            rec.outcome, rec.reason = "failed", "internal error"
+            return WebhookResult(exc.status, {"status": "rejected", "reason": exc.reason}, exc.headers)
+        log.error("webhook %s: internal error", source, exc_info=exc)
+        rec.outcome, rec.reason = "failed", "internal error"
+        return WebhookResult(500, {"status": "error", "reason": "internal error"})
+
+    def _record(self, rec: AlertRecord, result: WebhookResult) -> WebhookResult:
         if result.pending_key is None:
             rec.status_code = result.status_code
             self._log.add(rec)
         return result
 
-    def _handle(self, source, body, content_type, peer, headers, now, rec) -> WebhookResult:
+    def _prepare(self, source, body, content_type, peer, headers, now, rec) -> _Claim:
         src = self._sources.get(source)
         if src is None:
             raise AlertError(404, "unknown webhook source")
@@ -358,9 +426,12 @@ class WebhookService:
             "status": "accepted", "alert_key": key, "instrument_id": str(instrument_id),
             "action": alert.action.value, "client_order_ids": [str(i) for i in ids],
         }  # fmt: skip
-        existing = self._store.claim_accept(key, source, now, expires, 202, body_out, intent_to_json(intent))
+        return _Claim((key, source, now, expires, 202, body_out, intent_to_json(intent)), intent, body_out)
+
+    def _complete(self, claim: _Claim, existing: StoredResult | None, rec: AlertRecord) -> WebhookResult:
         if existing is not None:
             return self._replay(existing, rec)
+        key, now, intent = claim.args[0], claim.args[2], claim.intent
         self._claims += 1
         if self._claims % 1000 == 0:
             self._store.purge(now)
@@ -369,11 +440,11 @@ class WebhookService:
         except queue.Full:  # another thread filled the queue since the check above
             self._store.release(key, accepted=True)
             raise AlertError(503, "engine queue full; alert not accepted") from None
-        rec.client_order_ids = tuple(str(i) for i in ids)
+        rec.client_order_ids = tuple(str(i) for i in intent.client_order_ids)
         rec.outcome = "accepted"
         if self._wakeup is not None:
             self._wakeup()
-        return WebhookResult(202, body_out)
+        return WebhookResult(202, claim.body)
 
     def _sizing(self, alert: TradingViewAlert, cfg: SourceConfig) -> tuple[Decimal | None, QuantityType]:
         quantity = alert.quantity

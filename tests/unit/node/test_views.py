@@ -65,3 +65,26 @@ def test_ladder_row_formats_both_sides_at_the_book_precisions():
         "bids": [["60000.00", "0.00123"]],
         "asks": [["60000.01", "0.50000"]],
     }
+
+
+def test_node_turns_quality_and_orderflow_events_into_alert_rows():
+    from collections import deque
+    from types import SimpleNamespace
+
+    from tradewire.node.live import TradingNode
+
+    # the engine-thread handlers on a bare node state (building a TradingNode parses the whole session)
+    pushed = []
+    node = SimpleNamespace(_quality_last={}, _alerts=deque(maxlen=500), _pub={}, clock=SimpleNamespace(timestamp_ns=int),  # noqa: E501
+                           _listeners=[lambda topic, update: pushed.append(topic)])  # fmt: skip
+    node._emit = lambda *a: TradingNode._emit(node, *a)
+    node._add_alert = lambda row: TradingNode._add_alert(node, row)
+    quality = SimpleNamespace(to_dict=lambda: {"instrument_id": "BTCUSDT.BINANCE", "kind": "gap", "ts_init": 5,
+                                               "ts_event": 4, "message": "sequence gap"})  # fmt: skip
+    TradingNode._on_quality_event(node, quality)
+    TradingNode._on_quality_event(node, quality)  # same kind within a second: counted by the monitor, no new row
+    TradingNode._on_orderflow_event(node, SimpleNamespace(instrument_id="BTCUSDT.BINANCE", ts_event=9))
+    rows = node._pub["alerts"]
+    assert [(r["source"], r["ts_event"]) for r in rows] == [("orderflow", 9), ("data_quality", 4)]
+    assert rows[1]["kind"] == "gap" and rows[1]["message"] == "sequence gap"
+    assert pushed == ["alerts", "alerts"]

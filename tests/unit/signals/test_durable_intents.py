@@ -124,3 +124,44 @@ def test_a_database_from_before_the_intent_columns_is_upgraded(tmp_path):
     assert st.undispatched() == []
     assert st.claim_accept("k2", "tv", 2, 100, 202, {"y": 2}, "{}") is None
     assert st.undispatched() == [("k2", "tv", 2, "{}")]
+
+
+def test_alerts_arriving_together_share_one_commit_and_a_repeat_in_the_batch_is_a_duplicate(tv):
+    import asyncio
+
+    h = tv.make()
+    store = h.service._store
+    conn = store._raw()
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    bodies = [json.dumps(tv.alert(alert_id=a)).encode() for a in ("g1", "g2", "g1", "g3")]
+
+    async def burst():
+        return await asyncio.gather(
+            *(h.service.handle_async("tradingview", b, "application/json", "52.89.214.238", {}) for b in bodies)
+        )
+
+    results = asyncio.run(burst())
+    assert [r.status_code for r in results] == [202, 202, 202, 202]
+    assert results[2].headers == {"Idempotent-Replay": "true"} and results[2].body == results[0].body
+    assert len({r.body["client_order_ids"][0] for r in results}) == 3
+    verbs = [x.split()[0] for x in statements]
+    assert verbs.count("BEGIN") == 1 and verbs.count("COMMIT") == 1 and verbs.count("INSERT") == 4
+    assert h.service.drain() == 3 and len(h.commands) == 3  # the repeat placed nothing
+    assert len(store.undispatched()) == 0
+
+
+def test_claim_accept_many_matches_claim_accept(tmp_path):
+    st = SqlIdempotencyStore(tmp_path / "m.sqlite")
+    assert st.claim_accept("k0", "tv", 1, 100, 202, {"n": 0}, "i0") is None
+    res = st.claim_accept_many([("k1", "tv", 2, 100, 202, {"n": 1}, "i1"), ("k0", "tv", 2, 100, 202, {"n": 9}, "i9"),
+                                ("k1", "tv", 2, 100, 202, {"n": 2}, "i2")])  # fmt: skip
+    assert res[0] is None
+    assert res[1].response == {"n": 0} and res[2].response == {"n": 1}
+    assert [(k, i) for k, _, _, i in st.undispatched()] == [("k0", "i0"), ("k1", "i1")]
+    assert st.claim_accept_many(
+        [("k0", "tv", 100, 200, 202, {"n": 3}, "i3"), ("k2", "tv", 100, 200, 202, {}, "x")]
+    ) == [
+        None,
+        None,
+    ]  # k0 expired at 100: claimed again
