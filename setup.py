@@ -7,13 +7,22 @@ uses the pure-Python ``_book_pure`` instead (it logs which one is active at impo
 tree). ``pip install -e .`` builds the extension in place next to its ``.pyx``.
 """
 
+import hashlib
+from pathlib import Path
+
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+BOOK_CORE_PYX = "src/tradewire/data/_book_core.pyx"
+# The SHA-256 of the .pyx is compiled into the extension; tradewire.data.book compares it with the .pyx
+# beside the module at import and ignores (with a warning) an extension built from an older source.
+_pyx_sha256 = hashlib.sha256(Path(__file__).parent.joinpath(BOOK_CORE_PYX).read_bytes()).hexdigest()
 
 extensions = [
     Extension(
         "tradewire.data._book_core",
-        ["src/tradewire/data/_book_core.pyx"],
+        [BOOK_CORE_PYX],
+        define_macros=[("TW_BOOK_CORE_SOURCE_SHA256", f'"{_pyx_sha256}"')],
         extra_compile_args=["-O2"],
         optional=True,
     )

@@ -30,7 +30,22 @@ cdef extern from "Python.h":
     bint PyLong_CheckExact(object obj)
 
 
-API_VERSION = 1
+cdef extern from *:
+    """
+    #ifndef TW_BOOK_CORE_SOURCE_SHA256
+    #define TW_BOOK_CORE_SOURCE_SHA256 ""
+    #endif
+    """
+    const char* TW_BOOK_CORE_SOURCE_SHA256
+
+
+from tradewire.model.enums import BookAction
+
+API_VERSION = 2
+cdef object _CLEAR = BookAction.CLEAR
+cdef object _DELETE = BookAction.DELETE
+# SHA-256 of this .pyx as it was when the extension was built (set by setup.py; "" if built otherwise)
+SOURCE_SHA256 = TW_BOOK_CORE_SOURCE_SHA256.decode("ascii")
 I64_MIN = -(2**63)
 I64_MAX = 2**63 - 1
 
@@ -166,19 +181,30 @@ cdef list _levels(const Ladder* lad, object depth):
 
 
 cdef class BookCore:
-    """Sorted price levels of both sides of an L2 book, as fixed-point raws.
+    """Sorted price levels of both sides of an L2 book, as fixed-point raws, and the book's header fields.
 
     Attributes
     ----------
     top_bid_raw, top_ask_raw : int | None
         Best bid / ask price raw (None if the side is empty); read-only, kept current by every
         mutation.
+    instrument_id, price_precision, size_precision, book_type, sequence, ts_event, ts_init, update_count, in_batch
+        Header fields, set by ``OrderBook.__init__`` (see there); ``apply_delta`` advances the last five.
     """
 
     cdef Ladder _bid
     cdef Ladder _ask
     cdef readonly object top_bid_raw
     cdef readonly object top_ask_raw
+    cdef public object instrument_id
+    cdef public object price_precision
+    cdef public object size_precision
+    cdef public object book_type
+    cdef public object sequence
+    cdef public object ts_event
+    cdef public object ts_init
+    cdef public object update_count
+    cdef public object in_batch
 
     def __cinit__(self, *args, **kwargs):
         # Subclasses pass their own constructor arguments through; the core takes none.
@@ -210,6 +236,9 @@ cdef class BookCore:
         TypeError
             If a raw is not an int.
         """
+        self._apply_raw(side, price_raw, size_raw)
+
+    cdef int _apply_raw(self, int side, object price_raw, object size_raw) except -1:
         cdef Ladder* lad
         cdef int sovf = 0, povf = 0
         cdef long long s
@@ -243,6 +272,59 @@ cdef class BookCore:
                 self.top_bid_raw = _top(lad)
             else:
                 self.top_ask_raw = _top(lad)
+        return 0
+
+    def apply_delta(self, delta):
+        """Apply one :class:`~tradewire.model.data.OrderBookDelta` (validated) and advance ``sequence``/timestamps.
+
+        ADD/UPDATE set the level's total size, DELETE removes the level, CLEAR empties the book.
+        ``sequence`` follows the delta's when it is non-zero; ``in_batch`` is True until a delta with
+        ``F_LAST`` arrives.
+
+        Raises
+        ------
+        ValueError
+            On an L1 book, on a negative size, or on ADD/UPDATE with size 0.
+        OverflowError
+            If an ADD/UPDATE price raw is outside the int64 range.
+        """
+        self._apply_delta(delta)
+
+    def apply_deltas(self, deltas):
+        """Apply deltas in order (see :meth:`apply_delta`); an error stops at the offending delta."""
+        for d in deltas:
+            self._apply_delta(d)
+
+    cdef int _apply_delta(self, object delta) except -1:
+        if self.book_type != 2:  # BookType.L2_MBP
+            raise ValueError(f"{self.instrument_id}: deltas need an L2_MBP book, this one is {self.book_type.name}")
+        action = delta.action
+        if action is _CLEAR:
+            self._clear_all()
+        else:
+            size_raw = delta.size.raw
+            if action is _DELETE:
+                size_raw = 0
+            elif size_raw <= 0:
+                raise ValueError(f"{self.instrument_id}: {action} needs a positive size, got {delta.size} ({delta!r})")
+            try:
+                self._apply_raw(delta.side, delta.price.raw, size_raw)
+            except OverflowError as exc:
+                raise OverflowError(f"{self.instrument_id}: {exc} ({delta!r})") from None
+        sequence = delta.sequence
+        if sequence:
+            self.sequence = sequence
+        self.ts_event = delta.ts_event
+        self.ts_init = delta.ts_init
+        self.update_count += 1
+        self.in_batch = not (delta.flags & 1)  # OrderBookDelta.F_LAST
+        return 0
+
+    cdef void _clear_all(self) noexcept:
+        _clear(&self._bid)
+        _clear(&self._ask)
+        self.top_bid_raw = None
+        self.top_ask_raw = None
 
     def best_bid_raw(self):
         """Best (highest) bid price raw, or None if the bid side is empty."""
@@ -308,10 +390,7 @@ cdef class BookCore:
 
     def clear(self):
         """Remove every level of both sides."""
-        _clear(&self._bid)
-        _clear(&self._ask)
-        self.top_bid_raw = None
-        self.top_ask_raw = None
+        self._clear_all()
 
     def clear_side(self, side):
         """Remove every level of one side (1 bid, anything else ask)."""

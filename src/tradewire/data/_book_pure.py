@@ -18,8 +18,15 @@ Value range (both implementations): price raws must lie in the signed 64-bit ran
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Iterable
 
-API_VERSION = 1
+from tradewire.model.data import OrderBookDelta
+from tradewire.model.enums import BookAction
+
+API_VERSION = 2
+_CLEAR = BookAction.CLEAR
+_DELETE = BookAction.DELETE
+_L2_MBP = 2  # BookType.L2_MBP
 I64_MIN = -(2**63)
 I64_MAX = 2**63 - 1
 
@@ -39,15 +46,33 @@ def _price_range_error(price_raw: object) -> OverflowError:
 
 
 class BookCore:
-    """Sorted price levels of both sides of an L2 book, as fixed-point raws.
+    """Sorted price levels of both sides of an L2 book, as fixed-point raws, and the book's header fields.
 
     Attributes
     ----------
     top_bid_raw, top_ask_raw : int | None
         Best bid / ask price raw (None if the side is empty); kept current by every mutation.
+    instrument_id, price_precision, size_precision, book_type, sequence, ts_event, ts_init, update_count, in_batch
+        Header fields, set by ``OrderBook.__init__`` (see there); ``apply_delta`` advances the last five.
     """
 
-    __slots__ = ("_ask_px", "_asks", "_bid_px", "_bids", "top_ask_raw", "top_bid_raw")
+    __slots__ = (
+        "_ask_px",
+        "_asks",
+        "_bid_px",
+        "_bids",
+        "book_type",
+        "in_batch",
+        "instrument_id",
+        "price_precision",
+        "sequence",
+        "size_precision",
+        "top_ask_raw",
+        "top_bid_raw",
+        "ts_event",
+        "ts_init",
+        "update_count",
+    )
 
     def __init__(self) -> None:
         self._bids: dict[int, int] = {}
@@ -109,6 +134,47 @@ class BookCore:
                 self.top_ask_raw = prices[0] if prices else None
         else:
             raise _side_error(side)
+
+    def apply_delta(self, delta: OrderBookDelta) -> None:
+        """Apply one :class:`OrderBookDelta` (validated) and advance ``sequence``/timestamps.
+
+        ADD/UPDATE set the level's total size, DELETE removes the level, CLEAR empties the book.
+        ``sequence`` follows the delta's when it is non-zero; ``in_batch`` is True until a delta with
+        ``F_LAST`` arrives.
+
+        Raises
+        ------
+        ValueError
+            On an L1 book, on a negative size, or on ADD/UPDATE with size 0.
+        OverflowError
+            If an ADD/UPDATE price raw is outside the int64 range.
+        """
+        if self.book_type != _L2_MBP:
+            raise ValueError(f"{self.instrument_id}: deltas need an L2_MBP book, this one is {self.book_type.name}")
+        action = delta.action
+        if action is _CLEAR:
+            self.clear()
+        else:
+            size_raw = delta.size.raw
+            if action is _DELETE:
+                size_raw = 0
+            elif size_raw <= 0:
+                raise ValueError(f"{self.instrument_id}: {action} needs a positive size, got {delta.size} ({delta!r})")
+            try:
+                self.apply_delta_raw(int(delta.side), delta.price.raw, size_raw)
+            except OverflowError as exc:
+                raise OverflowError(f"{self.instrument_id}: {exc} ({delta!r})") from None
+        if delta.sequence:
+            self.sequence = delta.sequence
+        self.ts_event = delta.ts_event
+        self.ts_init = delta.ts_init
+        self.update_count += 1
+        self.in_batch = not (delta.flags & OrderBookDelta.F_LAST)
+
+    def apply_deltas(self, deltas: Iterable[OrderBookDelta]) -> None:
+        """Apply deltas in order (see :meth:`apply_delta`); an error stops at the offending delta."""
+        for d in deltas:
+            self.apply_delta(d)
 
     def best_bid_raw(self) -> int | None:
         """Best (highest) bid price raw, or None if the bid side is empty."""

@@ -26,22 +26,40 @@ Two APIs:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
+from pathlib import Path
 
 from tradewire.data import _book_pure
-from tradewire.model.data import OrderBookDelta, QuoteTick
-from tradewire.model.enums import BookAction, BookSide, OrderSide
+from tradewire.model.data import QuoteTick
+from tradewire.model.enums import BookSide, OrderSide
 from tradewire.model.identifiers import InstrumentId
 from tradewire.model.objects import FIXED_PRECISION, FIXED_SCALAR, Price, Quantity
 
 _log = logging.getLogger(__name__)
 
 PURE_PYTHON_ENV = "TRADEWIRE_PURE_PYTHON"
+
+
+def _stale_reason(module: object) -> str:
+    """Why the compiled module does not match this source tree ("" if it does).
+
+    Compares its ``API_VERSION`` with the fallback's and, when the ``.pyx`` it was built from sits beside
+    it (editable installs, wheels), the SHA-256 compiled into it with that file's current SHA-256.
+    """
+    api = getattr(module, "API_VERSION", None)
+    if api != _book_pure.API_VERSION:
+        return f"API {api}, expected {_book_pure.API_VERSION}"
+    built = getattr(module, "SOURCE_SHA256", "")
+    pyx = Path(_book_pure.__file__).with_name("_book_core.pyx")
+    if built and pyx.is_file() and hashlib.sha256(pyx.read_bytes()).hexdigest() != built:
+        return f"built from another version of {pyx}"
+    return ""
 
 
 def _load_compiled_core() -> type | None:
@@ -58,13 +76,13 @@ def _load_compiled_core() -> type | None:
             exc,
         )
         return None
-    if getattr(_book_core, "API_VERSION", None) != _book_pure.API_VERSION:
+    stale = _stale_reason(_book_core)
+    if stale:
         _log.warning(
-            "order book: compiled core %s is out of date (API %s, expected %s); using the pure-Python core "
+            "order book: compiled core %s is out of date (%s); using the pure-Python core "
             "(rebuild it: pip install -e .)",
             _book_core.__file__,
-            getattr(_book_core, "API_VERSION", None),
-            _book_pure.API_VERSION,
+            stale,
         )
         return None
     _log.info("order book: compiled core %s", _book_core.__file__)
@@ -173,12 +191,13 @@ class _OrderBookAPI:
     The core provides the raw level storage: ``apply_delta_raw``, ``top_bid_raw``/``top_ask_raw``,
     ``best_bid_raw``/``best_ask_raw``, ``best_bid_size_raw``/``best_ask_size_raw``, ``size_at_raw``,
     ``bids_raw``/``asks_raw``, ``volume_within_raw``, ``bid_level_count``/``ask_level_count``, ``clear``,
-    ``clear_side`` and ``check_levels`` (see :mod:`tradewire.data._book_pure` for their contracts).
+    ``clear_side`` and ``check_levels``, the model-level ``apply_delta``/``apply_deltas`` (the hot path of
+    the DataEngine) and the header fields below (see :mod:`tradewire.data._book_pure` for the contracts).
     """
 
     __slots__ = ()
 
-    # attributes set by __init__ (declared in the concrete classes' __slots__)
+    # header fields, stored by the core and set by __init__
     instrument_id: InstrumentId
     price_precision: int
     size_precision: int
@@ -216,43 +235,6 @@ class _OrderBookAPI:
         return _restore_book, (type(self), args, self.bids_raw(), self.asks_raw(), header)
 
     # ------------------------------------------------------------------ model API
-
-    def apply_delta(self, delta: OrderBookDelta) -> None:
-        """Apply one :class:`OrderBookDelta` (validated) and advance ``sequence``/timestamps.
-
-        Raises
-        ------
-        ValueError
-            On an L1 book, on a negative size, or on ADD/UPDATE with size 0.
-        OverflowError
-            If an ADD/UPDATE price raw is outside the int64 range (see the module notes).
-        """
-        if self.book_type is not BookType.L2_MBP:
-            raise ValueError(f"{self.instrument_id}: deltas need an L2_MBP book, this one is {self.book_type.name}")
-        action = delta.action
-        if action is BookAction.CLEAR:
-            self.clear()
-        else:
-            size_raw = delta.size.raw
-            if action is BookAction.DELETE:
-                size_raw = 0
-            elif size_raw <= 0:
-                raise ValueError(f"{self.instrument_id}: {action} needs a positive size, got {delta.size} ({delta!r})")
-            try:
-                self.apply_delta_raw(int(delta.side), delta.price.raw, size_raw)
-            except OverflowError as exc:
-                raise OverflowError(f"{self.instrument_id}: {exc} ({delta!r})") from None
-        if delta.sequence:
-            self.sequence = delta.sequence
-        self.ts_event = delta.ts_event
-        self.ts_init = delta.ts_init
-        self.update_count += 1
-        self.in_batch = not (delta.flags & OrderBookDelta.F_LAST)
-
-    def apply_deltas(self, deltas: Iterable[OrderBookDelta]) -> None:
-        """Apply deltas in order (see :meth:`apply_delta`)."""
-        for d in deltas:
-            self.apply_delta(d)
 
     def apply_snapshot_raw(
         self,
@@ -482,23 +464,10 @@ def _restore_book(
     return book
 
 
-_BOOK_SLOTS = (
-    "book_type",
-    "in_batch",
-    "instrument_id",
-    "price_precision",
-    "sequence",
-    "size_precision",
-    "ts_event",
-    "ts_init",
-    "update_count",
-)
-
-
 class PurePythonOrderBook(_OrderBookAPI, _book_pure.BookCore):
     """:class:`OrderBook` on the pure-Python core (always available; same API and results)."""
 
-    __slots__ = _BOOK_SLOTS
+    __slots__ = ()
 
 
 if _CompiledCore is None:
@@ -509,7 +478,7 @@ else:
     class CompiledOrderBook(_OrderBookAPI, _CompiledCore):  # type: ignore[no-redef, valid-type, misc]
         """:class:`OrderBook` on the compiled core (None when the extension is not installed)."""
 
-        __slots__ = _BOOK_SLOTS
+        __slots__ = ()
 
     _Active = CompiledOrderBook
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import pickle
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +26,9 @@ from tradewire.model.objects import Price, Quantity
 IID = InstrumentId("ETHUSDT.BINANCE")
 TICK = 10**7  # 0.01 in raws
 
-needs_compiled = pytest.mark.skipif(CompiledOrderBook is None, reason="compiled book core not built")
+needs_compiled = pytest.mark.skipif(
+    CompiledOrderBook is None, reason="compiled book core not built or out of date (see the import log)"
+)
 IMPLS = pytest.mark.parametrize(
     "book_cls",
     [
@@ -99,7 +103,14 @@ other_op = st.one_of(
         st.lists(st.tuples(st.integers(1, 40).map(lambda k: k * TICK), st.integers(-1, 3)), max_size=6),
     ),
 )
-ops = st.lists(st.one_of(raw_op, raw_op, raw_op, model_op, other_op), max_size=200)
+batch_op = st.tuples(st.just("batch"), st.lists(model_op, min_size=1, max_size=8))
+ops = st.lists(st.one_of(raw_op, raw_op, raw_op, model_op, batch_op, other_op), max_size=200)
+
+
+def model_delta(op, seq: int) -> OrderBookDelta:
+    _, action, side, k, q, flags = op
+    price, size = Price.from_raw(k * TICK, 2), Quantity.from_raw(q * 10**9, 3)
+    return OrderBookDelta(IID, action, side, price, size, flags, seq, seq, seq + 1)
 
 
 def step(book, op, seq: int):
@@ -108,11 +119,9 @@ def step(book, op, seq: int):
         _, side, p, s = op
         return outcome(book.apply_delta_raw, side, p, s)
     if kind == "delta":
-        _, action, side, k, q, flags = op
-        d = OrderBookDelta(
-            IID, action, side, Price.from_raw(k * TICK, 2), Quantity.from_raw(q * 10**9, 3), flags, seq, seq, seq + 1
-        )
-        return outcome(book.apply_delta, d)
+        return outcome(book.apply_delta, model_delta(op, seq))
+    if kind == "batch":  # apply_deltas stops at the first invalid delta (an ADD/UPDATE of size 0)
+        return outcome(book.apply_deltas, [model_delta(d, seq + j) for j, d in enumerate(op[1])])
     if kind == "clear":
         return outcome(book.clear)
     if kind == "clear_side":
@@ -304,3 +313,20 @@ def test_compiled_core_is_used_by_default_and_logged():
     out = _probe({book_mod.PURE_PYTHON_ENV: "0"})
     assert "IMPL compiled CompiledOrderBook" in out
     assert "INFO order book: compiled core" in out
+
+
+@needs_compiled
+def test_extension_built_from_another_source_is_not_used():
+    """An extension whose compiled-in source hash differs from the .pyx beside it falls back, with a warning."""
+    block = "import tradewire.data._book_core as core\ncore.SOURCE_SHA256 = '0' * 64\n"
+    out = _probe({}, block)
+    assert "IMPL python PurePythonOrderBook" in out
+    assert "WARNING order book: compiled core" in out and "out of date (built from another version of" in out
+
+
+@needs_compiled
+def test_extension_records_the_hash_of_its_source():
+    from tradewire.data import _book_core
+
+    pyx = Path(_book_core.__file__).with_name("_book_core.pyx")
+    assert hashlib.sha256(pyx.read_bytes()).hexdigest() == _book_core.SOURCE_SHA256
