@@ -103,6 +103,8 @@ class DataEngine:
                 if not callable(fn):
                     raise TypeError(f"quality_monitor {quality_monitor!r} has neither on_quote() nor process()")
                 self._obs_quote = self._obs_trade = self._obs_bar = self._obs_delta = fn
+        self._last_bt: BarType | None = None
+        self._last_bar_topic = ""
         self.counts = {"quotes": 0, "trades": 0, "bars": 0, "deltas": 0, "batches": 0}
         self._dispatch: dict[type, Handler] = {
             QuoteTick: self._on_quote,
@@ -176,17 +178,29 @@ class DataEngine:
         if self.bus.handlers(topic):
             self.bus.publish(topic, t)
 
-    def _on_bar(self, bar: Bar) -> None:
+    def process_bar(self, bar: Bar) -> None:
+        """:meth:`process` for a ``Bar`` without the type dispatch (the backtest hot path)."""
         bt = bar.bar_type
         self.cache.bars[bt.instrument_id] = bar
         self.counts["bars"] += 1
         if self._obs_bar is not None:
             self._obs_bar(bar)
-        topic = self._bar_topics.get(bt)
-        if topic is None:
-            topic = self._bar_topics[bt] = f"data.bars.{bt}"
-        if self.bus.handlers(topic):
-            self.bus.publish(topic, bar)
+        if bt is self._last_bt:  # bar types hash their fields on every lookup: skip it for a repeated type
+            topic = self._last_bar_topic
+        else:
+            topic = self._bar_topics.get(bt)
+            if topic is None:
+                topic = self._bar_topics[bt] = f"data.bars.{bt}"
+            self._last_bt = bt
+            self._last_bar_topic = topic
+        bus = self.bus
+        hs = bus.handlers(topic)
+        if hs:
+            bus.pub_count += 1  # what bus.publish(topic, bar) does, without looking the handlers up twice
+            for h in hs:
+                h(bar)
+
+    _on_bar = process_bar
 
     def _on_delta(self, d: OrderBookDelta) -> None:
         iid = d.instrument_id

@@ -91,6 +91,8 @@ class OrderEmulator:
         self._on_trailing_update = on_trailing_update
         self._on_expire = on_expire
         self._orders: dict[InstrumentId, dict[ClientOrderId, Order]] = {}
+        self.held_by_instrument = self._orders
+        """Held orders by instrument (read-only view; an instrument's entry is removed when it empties)."""
 
     def add(self, order: Order) -> None:
         """Hold ``order`` until it triggers, expires or is removed."""

@@ -23,6 +23,7 @@ from tradewire.model.events import (
     OrderPendingCancel,
     OrderPendingUpdate,
     OrderRejected,
+    OrderSubmitted,
     OrderUpdated,
 )
 from tradewire.model.identifiers import TradeId, VenueOrderId
@@ -214,10 +215,16 @@ class Order:
         """Apply ``event`` through the transition table (see module docstring)."""
         if event.client_order_id != self.client_order_id:
             raise ValueError(f"event for {event.client_order_id} applied to {self.client_order_id}")
-        kind = type(event).__name__
+        cls = type(event)
+        kind = cls.__name__
         target = TRANSITIONS.get((self.status, kind))
         if target is None:
             raise InvalidStateTransition(f"{self.client_order_id}: {kind} not allowed in status {self.status.name}")
+        if cls is OrderSubmitted:  # the hot events first: same outcome as the general path below
+            self._previous_status = self.status = target  # type: ignore[assignment]
+            self.events.append(event)
+            self.ts_last = event.ts_event
+            return
         if isinstance(event, OrderFilled):
             new_filled = self.filled_qty.raw + event.last_qty.raw
             if new_filled > self.quantity.raw:

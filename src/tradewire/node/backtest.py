@@ -19,8 +19,9 @@ from typing import Any
 from tradewire.analysis.stats import TradeRecord, summarize
 from tradewire.core.clock import TestClock
 from tradewire.model.data import Bar
+from tradewire.model.events import OrderFilled
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import Currency
+from tradewire.model.objects import Currency, Money
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.strategy.base import Strategy
 
@@ -29,6 +30,20 @@ _ts = attrgetter("ts_event")
 
 def _ts_of(obj: Any) -> int:
     return obj[-1].ts_event if isinstance(obj, list) else obj.ts_event
+
+
+def _decimal_curve(ts: list[int], raws: list[int], currency: Currency) -> list[tuple[int, Decimal]]:
+    """Pair sample times with equity as Decimal (one Decimal per distinct consecutive value)."""
+    out: list[tuple[int, Decimal]] = []
+    add = out.append
+    last_raw = None
+    last = Decimal(0)
+    for t, raw in zip(ts, raws, strict=True):
+        if raw != last_raw:
+            last_raw = raw
+            last = Money.from_raw(raw, currency).as_decimal()
+        add((t, last))
+    return out
 
 
 @dataclass
@@ -80,6 +95,7 @@ class BacktestEngine:
         self.periods_per_year = periods_per_year
         self._sources: list[list[Any]] = []
         self._fills: list[dict[str, Any]] = []
+        self._fill_events: list[OrderFilled] = []
         self.kernel.bus.subscribe("events.order.*", self._on_order_event)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -115,8 +131,14 @@ class BacktestEngine:
         self.kernel.add_strategy(strategy)
 
     def _on_order_event(self, event: Any) -> None:
-        if type(event).__name__ == "OrderFilled":
-            self._fills.append(
+        if type(event) is OrderFilled:
+            self._fill_events.append(event)
+
+    def _fill_rows(self) -> list[dict[str, Any]]:
+        """Fill events recorded so far as rows of strings (built once per run, not on every fill)."""
+        rows = self._fills
+        for event in self._fill_events[len(rows) :]:
+            rows.append(
                 {
                     "ts_event": event.ts_event,
                     "client_order_id": str(event.client_order_id),
@@ -128,6 +150,7 @@ class BacktestEngine:
                     "currency": event.commission.currency.code,
                 }
             )
+        return rows
 
     # -- run ------------------------------------------------------------------------------------
     def run(self, progress: Callable[[int, int], None] | None = None, progress_every: int = 50_000) -> BacktestResult:
@@ -147,35 +170,57 @@ class BacktestEngine:
             self.clock.set_time(_ts_of(stream[0]))
         venue_cfg = next(iter(k.venue_configs.values()))
         currency: Currency = venue_cfg.base_currency or venue_cfg.starting_balances[0].currency
-        start_equity = k.portfolio.equity(currency).as_decimal()
+        pf = k.portfolio
+        start_equity_raw = pf.equity_raw(currency)
         k.start()
         clock = self.clock
         heap = clock._heap
         process = k.process
-        equity = k.portfolio.equity
-        curve: list[tuple[int, Decimal]] = []
-        pf = k.portfolio
-        cache = k.cache
+        on_bar = k.process_bar
+        equity_raw = pf.equity_raw
+        open_positions = pf.open_positions
+        # equity samples as raw ints (converted to Decimal once at the end)
+        curve_ts: list[int] = []
+        curve_eq: list[int] = []
+        add_ts = curve_ts.append
+        add_eq = curve_eq.append
         last_fills = -1
-        last_eq = start_equity
+        last_eq = start_equity_raw
         next_sample = 0
         t0 = time.perf_counter()
         for i, obj in enumerate(stream):
-            ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
-            if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
-                clock.advance_time(ts)
-            else:
-                clock._now = ts
-            process(obj)
-            if type(obj) is Bar or ts >= next_sample:
+            if type(obj) is Bar:
+                ts = obj.ts_event
+                if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
+                    clock.advance_time(ts)
+                else:
+                    clock._now = ts
+                on_bar(obj)
                 # equity only moves with a fill or, while a position is open, with the mark
-                if pf.fill_count != last_fills or cache.positions_open():
+                if open_positions or pf.fill_count != last_fills:
                     last_fills = pf.fill_count
-                    last_eq = equity(currency).as_decimal()
-                curve.append((ts, last_eq))
+                    last_eq = equity_raw(currency)
+                add_ts(ts)
+                add_eq(last_eq)
                 next_sample = ts + 1_000_000_000
+            else:
+                ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
+                if heap and heap[0][0] <= ts:
+                    clock.advance_time(ts)
+                else:
+                    clock._now = ts
+                process(obj)
+                if ts >= next_sample:
+                    if open_positions or pf.fill_count != last_fills:
+                        last_fills = pf.fill_count
+                        last_eq = equity_raw(currency)
+                    add_ts(ts)
+                    add_eq(last_eq)
+                    next_sample = ts + 1_000_000_000
             if progress is not None and i % progress_every == 0:
                 progress(i, total)
+        curve = _decimal_curve(curve_ts, curve_eq, currency)
+        start_equity = Money.from_raw(start_equity_raw, currency).as_decimal()
         wall = time.perf_counter() - t0
         k.stop()
         if progress is not None:
@@ -195,6 +240,7 @@ class BacktestEngine:
             )
             for t in k.portfolio.closed_trades()
         ]
-        summary = summarize(trades, curve, start_equity, self.periods_per_year, len(self._fills), currency.code)
+        fills = self._fill_rows()
+        summary = summarize(trades, curve, start_equity, self.periods_per_year, len(fills), currency.code)
         summary.update({"events": total, "wall_seconds": wall, "events_per_second": total / wall if wall > 0 else None})
-        return BacktestResult(trades, curve, summary, self._fills)
+        return BacktestResult(trades, curve, summary, fills)

@@ -113,6 +113,8 @@ class Kernel:
         self._emulator = self.exec_engine.emulator
         self._update_mark = self.portfolio.update_mark
         self._de_process = self.data_engine.process
+        self._de_on_bar = self.data_engine.process_bar
+        self._emulator_held = self._emulator.held_by_instrument  # dict: empty while nothing is emulated
         self._dispatch = {
             Bar: self._on_bar, QuoteTick: self._on_quote, TradeTick: self._on_trade, list: self._on_deltas,
             OrderBookDelta: self._on_delta,
@@ -224,16 +226,20 @@ class Kernel:
         client = self._venue_by_instrument.get(iid)
         return None if client is None else client.matching_engine(iid)
 
-    def _on_bar(self, bar: Bar) -> None:
+    def process_bar(self, bar: Bar) -> None:
+        """:meth:`process` for one ``Bar`` (the backtest loop calls it directly: no type dispatch)."""
         iid = bar.bar_type.instrument_id
         me = self._me.get(iid, _MISSING)
         if me is _MISSING:
             me = self._me[iid] = self._matching(iid)
         if me is not None:
             me.process_bar(bar)
-        self._emulator.on_bar(bar)
+        if self._emulator_held:
+            self._emulator.on_bar(bar)
         self._update_mark(iid, bar.close.raw)
-        self._de_process(bar)
+        self._de_on_bar(bar)
+
+    _on_bar = process_bar
 
     def _on_quote(self, tick: QuoteTick) -> None:
         iid = tick.instrument_id

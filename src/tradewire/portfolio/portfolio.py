@@ -46,6 +46,7 @@ from tradewire.portfolio.trades import ClosedTrade, RoundTrip
 
 _log = logging.getLogger(__name__)
 _S2 = FIXED_SCALAR * FIXED_SCALAR
+_NO_PLAN = object()
 _LOCKING = frozenset({"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"})
 
 
@@ -88,6 +89,10 @@ class Portfolio:
         self._pos_topics: dict[StrategyId, str] = {}
         self._acct_topics: dict[AccountId, str] = {}
         self.fill_count = 0
+        self.open_positions: dict[PositionId, Position] = {}
+        """Non-flat positions by id (kept by :meth:`update_fill`; read-only for callers)."""
+        self._margin_marks: set[InstrumentId] = set()  # instruments whose marks move margin (non-spot, margin acct)
+        self._eq_plan: dict[str, tuple[int, list[tuple[Position, bool]]] | None] = {}
 
     # -- accounts -------------------------------------------------------------------------------
     def register_account(self, account: Account) -> None:
@@ -196,7 +201,10 @@ class Portfolio:
         realized_before = pos._realized
         pos.apply(fill)
         # credit the change of the rounded cumulative P&L, so per-fill roundings never accumulate
-        realized = div_round(pos._realized, _S2) - div_round(realized_before, _S2)
+        realized_now = pos._realized
+        realized = (
+            0 if realized_now == realized_before else div_round(realized_now, _S2) - div_round(realized_before, _S2)
+        )
         after = pos.signed_qty_raw
         qty = fill.last_qty.raw
         px = fill.last_px.raw
@@ -209,26 +217,33 @@ class Portfolio:
         self._net_strategy[key] = self._net_strategy.get(key, 0) + delta
         if iid not in self._marks:
             self._marks[iid] = px
+        if after:
+            self.open_positions[pid] = pos
+        else:
+            self.open_positions.pop(pid, None)
+        self._eq_plan.clear()
         self._track_round_trip(pos, before, after, realized_before, fill)
         if acct.is_margin and inst.instrument_class is not InstrumentClass.SPOT:
+            self._margin_marks.add(iid)
             self._update_margin(acct, inst)  # type: ignore[arg-type]
         self.fill_count += 1
         topic = self._pos_topics.get(fill.strategy_id)
         if topic is None:
             topic = self._pos_topics[fill.strategy_id] = f"events.position.{fill.strategy_id}"
-        if self.bus.has_subscribers(topic):
+        bus = self.bus
+        if bus.handlers(topic):
             cls = PositionOpened if before == 0 else PositionClosed if after == 0 else PositionChanged
             mark = self._mark_raw(iid, pos)
             ts = self.clock.timestamp_ns()
-            self.bus.publish(topic, cls(
+            bus.publish(topic, cls(
                 pid, iid, fill.strategy_id, pos.side, pos.signed_qty, pos.avg_px_open, pos.realized_pnl,
                 Money.from_raw(pos.unrealized_pnl_raw(mark), pos.currency), fill.ts_event, ts,
             ))  # fmt: skip
         atopic = self._acct_topics.get(acct.id)
         if atopic is None:
             atopic = self._acct_topics[acct.id] = f"events.account.{acct.id}"
-        if self.bus.has_subscribers(atopic):
-            self.bus.publish(atopic, self.account_state(acct.id))
+        if bus.handlers(atopic):
+            bus.publish(atopic, self.account_state(acct.id))
 
     def _track_round_trip(self, pos: Position, before: int, after: int, realized_before: int,
                           fill: OrderFilled) -> None:  # fmt: skip
@@ -271,15 +286,18 @@ class Portfolio:
         Cost: O(open positions of that instrument) for margin accounts, O(1) otherwise.
         """
         self._marks[instrument_id] = price_raw
+        if instrument_id not in self._margin_marks:
+            return  # no margin account ever held a derivative position in it: the mark moves no margin
         positions = self._by_instrument.get(instrument_id)
         if not positions:
             return
-        accts = {id(self._pos_account[p.position_id]): self._pos_account[p.position_id] for p in positions
-                 if p.signed_qty_raw}  # fmt: skip
-        for acct in accts.values():
-            if acct.is_margin:
-                inst = self.cache.instruments[instrument_id]
-                if inst.instrument_class is not InstrumentClass.SPOT:
+        inst = self.cache.instruments[instrument_id]
+        done: list[Account] = []
+        for p in positions:
+            if p.signed_qty_raw:
+                acct = self._pos_account[p.position_id]
+                if acct.is_margin and acct not in done:
+                    done.append(acct)
                     self._update_margin(acct, inst)  # type: ignore[arg-type]
 
     def _mark_raw(self, instrument_id: InstrumentId, pos: Position | None = None) -> int:
@@ -343,6 +361,14 @@ class Portfolio:
         raw = sum(a.total.get(currency.code, 0) - a.locked_raw(currency.code) for a in self.accounts.values())
         return Money.from_raw(raw, currency)
 
+    def balance_free_raw(self, currency: Currency) -> int:
+        """:meth:`balance_free` as a raw amount (scale 1e9), without building a `Money`."""
+        code = currency.code
+        raw = 0
+        for a in self.accounts.values():
+            raw += a.total.get(code, 0) - a.locked_raw(code)
+        return raw
+
     def balance_locked(self, currency: Currency) -> Money:
         """Sum of reserved amounts in ``currency``."""
         return Money.from_raw(sum(a.locked_raw(currency.code) for a in self.accounts.values()), currency)
@@ -404,6 +430,58 @@ class Portfolio:
         for code, raw in amounts.items():
             total += raw if code == cur.code or raw == 0 else self.convert_raw(raw, currencies[code], cur)
         return Money.from_raw(total, cur)
+
+    def equity_raw(self, currency: Currency) -> int:
+        """:meth:`equity` as a raw amount (scale 1e9), with a fast path for the common single-currency case.
+
+        When every account balance other than ``currency`` is zero and every open position settles in
+        ``currency``, no conversion is needed: the result is the balances plus, per open position, its
+        unrealized P&L (derivatives) or market value (spot without base currency) at the current mark.
+        The list of open positions is kept between fills, so a call costs O(accounts + open positions)
+        with no allocation. Otherwise it is ``equity(currency).raw``. Both give the same integer.
+
+        Raises
+        ------
+        ConversionRateError
+            As :meth:`equity`, when a conversion is needed and no rate is known.
+        """
+        code = currency.code
+        total = 0
+        for a in self.accounts.values():
+            for c, raw in a.total.items():
+                if c == code:
+                    total += raw
+                elif raw:
+                    return self.equity(currency).raw
+        plan = self._eq_plan.get(code, _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self._eq_plan[code] = self._equity_items(currency)
+        if plan is None:
+            return self.equity(currency).raw
+        marks = self._marks
+        for p, pnl in plan:
+            m = marks.get(p.instrument_id)
+            if m is None:
+                m = self._mark_raw(p.instrument_id, p)
+            total += p.unrealized_pnl_raw(m) if pnl else p.notional_raw(m)
+        return total
+
+    def _equity_items(self, currency: Currency) -> list[tuple[Position, bool]] | None:
+        """Open positions that add to equity as (position, True = unrealized P&L / False = market value);
+        None if one settles in another currency (conversion needed)."""
+        items = []
+        for p in self.open_positions.values():
+            inst = self.cache.instruments[p.instrument_id]
+            if inst.instrument_class is not InstrumentClass.SPOT:
+                pnl = True
+            elif inst.base_currency is None:
+                pnl = False
+            else:
+                continue
+            if p.currency.code != currency.code:
+                return None
+            items.append((p, pnl))
+        return items
 
     def convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
         """Convert a raw amount with the latest quote mid (else mark) of a pair; rounded half-even once.

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from tradewire.core.cache import Cache
 from tradewire.model.enums import OrderSide, OrderType
@@ -54,6 +54,12 @@ class PortfolioView(Protocol):
     def balance_total(self, currency: Currency) -> Money:
         """Total balance in ``currency``."""
         ...
+
+
+def optional_method(obj: object, name: str) -> Any:
+    """``obj.name`` if it is a method (optional fast readers of a portfolio), else None."""
+    m = getattr(obj, name, None)
+    return m if callable(m) else None
 
 
 def fmt_amount(raw: int, unit: str = "") -> str:
@@ -223,6 +229,9 @@ class PreTradeChecker:
         self.config = config
         self.cache = cache
         self.portfolio = portfolio
+        # raw-int readers when the portfolio has them (tradewire's Portfolio does): no Money per check
+        self._free_raw = optional_method(portfolio, "balance_free_raw")
+        self._equity_raw = optional_method(portfolio, "equity_raw")
         self.working = working
         self.session_provider = session_provider if config.check_session else None
         self.max_contracts_raw = max_contracts_raw
@@ -409,7 +418,8 @@ class PreTradeChecker:
                 )
         if increases and self._conc is not None:
             try:
-                eq = self.portfolio.equity(ccy).raw
+                eq_raw = self._equity_raw
+                eq = eq_raw(ccy) if eq_raw is not None else self.portfolio.equity(ccy).raw
             except KeyError:
                 return "NO_ACCOUNT", f"NO_ACCOUNT: no equity in {ccy.code} for the concentration check"
             mark = cache.last_price_raw(instrument_id) or px_raw
@@ -496,7 +506,8 @@ class PreTradeChecker:
 
     def _compare(self, ccy: Currency, required: int, code: str) -> Denial | None:
         try:
-            free = self.portfolio.balance_free(ccy).raw
+            free_raw = self._free_raw
+            free = free_raw(ccy) if free_raw is not None else self.portfolio.balance_free(ccy).raw
         except KeyError:
             return "NO_ACCOUNT", f"NO_ACCOUNT: no balance in {ccy.code} to fund the order"
         if required > free:

@@ -35,7 +35,14 @@ from tradewire.model.events import OrderDenied, OrderInitialized, OrderModifyRej
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from tradewire.model.objects import Currency, Quantity
 from tradewire.model.orders import Order
-from tradewire.risk.checks import PortfolioView, PreTradeChecker, SessionProvider, WorkingOrders, fmt_amount
+from tradewire.risk.checks import (
+    PortfolioView,
+    PreTradeChecker,
+    SessionProvider,
+    WorkingOrders,
+    fmt_amount,
+    optional_method,
+)
 from tradewire.risk.config import BreachAction, ResetPolicy, RiskConfig
 from tradewire.risk.events import RiskBreach, TradingStateChanged
 from tradewire.risk.rules import AccountRule, AccountSnapshot, MaxContractsRule, build_rule, dec_to_raw, pct_text
@@ -312,7 +319,8 @@ class RiskEngine:
             self._persist(ts)
 
     def _snapshot(self, ts: int) -> AccountSnapshot:
-        equity = self.portfolio.equity(self.currency).raw
+        eq_raw = optional_method(self.portfolio, "equity_raw")
+        equity = eq_raw(self.currency) if eq_raw is not None else self.portfolio.equity(self.currency).raw
         self.last_equity_raw = equity
         if self.starting_raw is None:
             self.starting_raw = equity

@@ -123,3 +123,32 @@ def test_round_trip_realized_pnl_equals_sells_minus_buys_times_multiplier(fills,
     assert pf.balance_total(USD).as_decimal() == Decimal("10000000") + expected
     assert sum(t.realized_pnl.as_decimal() for t in pf.closed_trades()) == expected
     assert pf.net_position_raw(es.id) == 0 and pf.margin_used(USD).raw == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fills_st, st.lists(st.integers(1, 500_000), min_size=1, max_size=5), st.sampled_from(["equity", "future", "spot"])
+)
+def test_equity_raw_equals_equity_after_every_fill_and_mark(fills, marks, kind):
+    # equity_raw keeps the open positions between fills and skips Money/Decimal: it must give the very
+    # same integer as equity() in every state (cash equity, margin future, two-currency crypto spot)
+    if kind == "equity":
+        inst = equity("AAPL", "XNAS")
+        acct = CashAccount(AccountId("XNAS-1"), [Money("1000000", USD)])
+    elif kind == "future":
+        inst = future("ESZ5", "XNAS", "0.01", "50")
+        acct = MarginAccount(AccountId("XNAS-1"), [Money("1000000", USD)])
+    else:
+        inst = crypto_spot("BTCUSD", "XNAS", "BTC", "USD", 2, 0)
+        acct = CashAccount(AccountId("XNAS-1"), [Money("100000000", USD), Money("1000", inst.base_currency)])
+    pf = portfolio(inst, acct)
+    pf.update_mark(inst.id, Price("100.00", 2).raw)  # the spot account's BTC needs a rate from the start
+    assert pf.equity_raw(USD) == pf.equity(USD).raw
+    for buy, q, c, f in fills:
+        pf.update_fill(mk_fill(inst, buy, Quantity(q, 0), Price(Decimal(c) / 100, 2), Money(Decimal(f) / 100, USD)))
+        assert pf.equity_raw(USD) == pf.equity(USD).raw
+        for m in marks:
+            pf.update_mark(inst.id, Price(Decimal(m) / 100, 2).raw)
+            assert pf.equity_raw(USD) == pf.equity(USD).raw
+    assert pf.balance_free_raw(USD) == pf.balance_free(USD).raw
+    assert set(pf.open_positions.values()) == {p for p in pf.positions() if p.signed_qty_raw}

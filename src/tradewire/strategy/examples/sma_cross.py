@@ -85,17 +85,21 @@ class SmaCross(Strategy):
         sw = self._slow_win
         fw.append(c)
         sw.append(c)
-        self._fast_sum += c
-        self._slow_sum += c
+        fs = self._fast_sum + c
+        ss = self._slow_sum + c
+        slow = self.slow
         if len(fw) > self.fast:
-            self._fast_sum -= fw.popleft()
-        if len(sw) > self.slow:
-            self._slow_sum -= sw.popleft()
-        elif len(sw) < self.slow:
+            fs -= fw.popleft()
+        self._fast_sum = fs
+        n = len(sw)
+        if n > slow:
+            ss -= sw.popleft()
+        self._slow_sum = ss
+        if n < slow:
             return
         # compare fast_sum/fast with slow_sum/slow exactly
-        lhs = self._fast_sum * self.slow
-        rhs = self._slow_sum * self.fast
+        lhs = fs * slow
+        rhs = ss * self.fast
         if lhs == rhs:
             if self._last_nz is None:
                 self._last_nz = 0

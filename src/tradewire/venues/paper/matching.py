@@ -107,13 +107,21 @@ class MatchingEngine:
         self._intervals: dict[object, int] = {}
         self._tick = instrument.tick_size.raw
         self._pp = instrument.price_precision
+        self._symbol = str(instrument.id.symbol)
         self._next_mode = config.bar_fill_mode is BarFillMode.NEXT_OPEN
 
     # == commands ==================================================================================
     def submit(self, vo: VenueOrder, ts: int) -> None:
         """Take a new order (``vo.reject_reason`` set = answer OrderRejected) at simulated time ``ts``."""
         self.orders[vo.client_order_id] = vo
-        self._schedule(ts + self.latency.submit_ns, _ACK, vo.client_order_id, None)
+        if not self.latency.submit_ns and not self._pending and (self._next_expiry is None or self._next_expiry > ts):
+            # no latency and nothing queued before it: acknowledge now, as the queue would (same sequence number)
+            self._seq += 1
+            if ts > self.ts:
+                self.ts = ts
+            self._ack(vo)
+        else:
+            self._schedule(ts + self.latency.submit_ns, _ACK, vo.client_order_id, None)
         self._advance(ts)
 
     def modify(self, client_order_id: ClientOrderId, qty: Quantity | None, price: Price | None,
@@ -633,7 +641,7 @@ class MatchingEngine:
         self.position.apply(vo.is_buy, qty, px, ts)
         fill = OrderFilled(
             vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, vo.venue_order_id,
-            TradeId(f"{inst.id.symbol}-{self.trade_seq}"), vo.side, vo.order_type,
+            TradeId(f"{self._symbol}-{self.trade_seq}"), vo.side, vo.order_type,
             Quantity.from_raw(qty, vo.size_precision), Price.from_raw(px, self._pp),
             self.fee_model.commission(inst, qty, px, liq), liq, None, self.account_id,
         )  # fmt: skip
