@@ -396,3 +396,19 @@ def test_an_order_sent_from_a_fill_handler_is_journaled_and_answered_in_order(tm
     a.close()
     _, snap, _ = read_journal(tmp_path / "state" / "BINANCE.journal")
     assert snap["new"] == [c1, c2] and len(snap["fills"]) == 2
+
+
+def test_stale_order_never_submitted_is_rejected_not_sent(tmp_path, t0):
+    a = Node(tmp_path, "A", t0)
+    a.feed(QUOTES[:5])
+    order = a.factory.market(INST.id, OrderSide.BUY, Quantity("0.01", 5))
+    a.store.append(order.init, durable=True)
+    a.crash()
+
+    b = Node(tmp_path, "B", a.clock.timestamp_ns() + 120 * 10**9, max_resubmit_age_ns=60 * 10**9)
+    assert b.result.by_kind() == {"not_submitted/rejected_stale": 1} and not b.result.submitted
+    assert b.order(order.client_order_id).status is OrderStatus.REJECTED
+    assert str(order.client_order_id) not in b.venue.received
+    b.close()
+    state, notes = _store_state(tmp_path)
+    assert state.orders[order.client_order_id].status is OrderStatus.REJECTED and len(notes) == 1

@@ -41,7 +41,7 @@ from typing import Any
 
 from tradewire.execution.reports import OrderStatusReport
 from tradewire.model.enums import OrderStatus
-from tradewire.model.events import OrderEvent, OrderModifyRejected, OrderUpdated
+from tradewire.model.events import OrderEvent, OrderModifyRejected, OrderRejected, OrderUpdated
 from tradewire.model.identifiers import AccountId, ClientOrderId, Venue
 from tradewire.persistence.reconciliation import reconcile
 from tradewire.persistence.records import ReconciliationDiscrepancy
@@ -235,7 +235,6 @@ def recover_node(
     """
     if kernel.cache.orders:
         raise NodeRecoveryError("recover_node must run on a fresh kernel: its OMS already holds orders")
-    clock = kernel.clock
     result = NodeRecoveryResult()
     insts = dict(kernel.cache.instruments)
     insts.update(instruments or {})
@@ -246,6 +245,18 @@ def recover_node(
     result.last_seq = state.last_seq
     result.fills_from_store = len(state.fill_keys)
 
+    try:
+        return _recover(kernel, store, venue_state_path, state, result, max_resubmit_age_ns, adopt_unknown, fsync)
+    except BaseException:
+        for dv in result.venues.values():
+            dv.close()
+        raise
+
+
+def _recover(kernel: Any, store: EventStore, venue_state_path: str | Path, state: RecoveredState,
+             result: NodeRecoveryResult, max_resubmit_age_ns: int | None, adopt_unknown: bool,
+             fsync: bool) -> NodeRecoveryResult:  # fmt: skip
+    clock = kernel.clock
     # the venues' own state
     state_dir = Path(venue_state_path)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -296,14 +307,25 @@ def recover_node(
     # send what never arrived (same client order ids), cancels in flight, and orders never submitted
     engine = kernel.exec_engine
     late: list[ReconciliationDiscrepancy] = []
+    stale: list[Any] = []
     for order in restored:
         if order.status is OrderStatus.INITIALIZED and order.parent_order_id is None and not engine.is_local(order):
             client = engine.client_for(order)
-            late.append(_note("not_submitted", "submitted", "created before the restart, never submitted",
-                              order, None if client is None else client.account_id, ts))  # fmt: skip
+            acct = None if client is None else client.account_id
+            if max_resubmit_age_ns is not None and ts - order.init.ts_init > max_resubmit_age_ns:
+                stale.append(order)
+                note = _note("not_submitted", "rejected_stale", f"created {(ts - order.init.ts_init) // 10**9} s "
+                             "before the restart, never submitted: too old to send", order, acct, ts)  # fmt: skip
+            else:
+                note = _note("not_submitted", "submitted", "created before the restart, never submitted", order,
+                             acct, ts)  # fmt: skip
+            late.append(note)
     if late:
         store.append_many(late, durable=True)
         result.discrepancies.extend(late)
+    why = "reconciliation: never submitted, too old to send after the restart"
+    for order in stale:  # through the OMS: applied, published and recorded
+        engine.process(OrderRejected(order.client_order_id, order.strategy_id, order.instrument_id, ts, ts, why))
     for coid in cancels:
         order = kernel.cache.orders[coid]
         engine.client_for(order).cancel_order(order)
@@ -313,6 +335,8 @@ def recover_node(
         engine.client_for(order).submit_order(order)
         result.resubmitted.append(order.client_order_id)
     for d in late:
+        if d.action != "submitted":
+            continue
         order = kernel.cache.orders[d.client_order_id]
         engine.release(order)
         result.submitted.append(order.client_order_id)
