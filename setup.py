@@ -24,10 +24,11 @@ extensions = [
         [BOOK_CORE_PYX],
         define_macros=[("TW_BOOK_CORE_SOURCE_SHA256", f'"{_pyx_sha256}"')],
         extra_compile_args=["-O2"],
-        optional=True,
     )
 ]
 
-setup(
-    ext_modules=cythonize(extensions, build_dir="build/cython", language_level=3),
-)
+ext_modules = cythonize(extensions, build_dir="build/cython", language_level=3)
+for ext in ext_modules:
+    ext.optional = True  # cythonize() does not carry ``optional`` over to the extensions it returns
+
+setup(ext_modules=ext_modules)
