@@ -220,7 +220,10 @@ class Order:
         target = TRANSITIONS.get((self.status, kind))
         if target is None:
             raise InvalidStateTransition(f"{self.client_order_id}: {kind} not allowed in status {self.status.name}")
-        if cls is OrderSubmitted:  # the hot events first: same outcome as the general path below
+        if cls is OrderSubmitted or (cls is OrderAccepted and target is not PREVIOUS):
+            # the hot events first, with the same outcome as the general path below
+            if cls is OrderAccepted:
+                self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
             self._previous_status = self.status = target  # type: ignore[assignment]
             self.events.append(event)
             self.ts_last = event.ts_event
@@ -244,6 +247,11 @@ class Order:
                 new_status = S.FILLED
             else:
                 new_status = S.PARTIALLY_FILLED
+            if cls is OrderFilled:  # no other branch below applies to a fill: finish here
+                self._previous_status = self.status = new_status
+                self.events.append(event)
+                self.ts_last = event.ts_event
+                return
         elif target == PREVIOUS:
             new_status = self._previous_status
         else:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradewire.model.enums import PositionSide
+from tradewire.model.events import fast_frozen_init
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import Money
 
@@ -45,5 +46,9 @@ class PositionChanged(PositionEvent):
 class PositionClosed(PositionEvent):
     """A position went flat."""
 
+
+for _cls in (PositionEvent, PositionOpened, PositionChanged, PositionClosed):
+    fast_frozen_init(_cls)
+del _cls
 
 __all__ = ["PositionChanged", "PositionClosed", "PositionEvent", "PositionOpened"]
