@@ -1,5 +1,9 @@
 """`TradingNode`: a paper-trading node on a `LiveClock`, fed by a recorded session replayed in real time.
 
+This module holds the lifecycle, the engine loop and the push of updates; the read models live in
+:mod:`tradewire.node.views` and the operator command queue and handlers in :mod:`tradewire.node.commands`
+(both mixed into :class:`TradingNode`).
+
 Threads
 -------
 - The **engine thread** owns every engine object (kernel, strategies, venue). It releases each replayed
