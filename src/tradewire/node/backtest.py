@@ -8,6 +8,7 @@ strategies. Orders follow the same path as live: Strategy → RiskEngine → Exe
 
 from __future__ import annotations
 
+import gc
 import heapq
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +33,39 @@ def _ts_of(obj: Any) -> int:
     return obj[-1].ts_event if isinstance(obj, list) else obj.ts_event
 
 
-def _decimal_curve(ts: list[int], raws: list[int], currency: Currency) -> list[tuple[int, Decimal]]:
+_GC_GEN0 = 100_000  # allocations between young collections during a run (CPython's default: 700)
+
+
+def _relax_gc() -> tuple[int, int, int]:
+    """Freeze the objects that exist before the run (the loaded data: never garbage) out of the cyclic
+    collector's scans and collect young objects less often; return the old thresholds."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_GC_GEN0, old[1], old[2])
+    return old
+
+
+def _restore_gc(old: tuple[int, int, int]) -> None:
+    gc.unfreeze()
+    gc.set_threshold(*old)
+
+
+def raw_to_money_decimal(raw: int) -> Decimal:
+    """``Money.from_raw(raw, c).as_decimal()`` without the Money: the same value and representation.
+
+    ``Money.as_decimal`` gives an integral amount with exponent 0 and any other amount with its trailing
+    zeros removed (``Decimal.normalize``); both are built here straight from the digits of ``raw``
+    (scale 1e9), which is several times faster for the one equity value per bar of a backtest.
+    """
+    neg = raw < 0
+    q, r = divmod(-raw if neg else raw, 1_000_000_000)
+    if not r:
+        return Decimal(-q if neg else q)
+    frac = f"{r:09d}".rstrip("0")
+    return Decimal(f"{'-' if neg else ''}{q}.{frac}")
+
+
+def _decimal_curve(ts: list[int], raws: list[int]) -> list[tuple[int, Decimal]]:
     """Pair sample times with equity as Decimal (one Decimal per distinct consecutive value)."""
     out: list[tuple[int, Decimal]] = []
     add = out.append
@@ -41,7 +74,7 @@ def _decimal_curve(ts: list[int], raws: list[int], currency: Currency) -> list[t
     for t, raw in zip(ts, raws, strict=True):
         if raw != last_raw:
             last_raw = raw
-            last = Money.from_raw(raw, currency).as_decimal()
+            last = raw_to_money_decimal(raw)
         add((t, last))
     return out
 
@@ -79,6 +112,10 @@ class BacktestEngine:
         RiskEngine configuration.
     periods_per_year : int
         For the Sharpe ratio (252 exchange-traded, 365 crypto).
+    tune_gc : bool
+        During :meth:`run`, move the objects that already exist (the loaded data) out of the cyclic
+        garbage collector's scans (``gc.freeze``) and collect young objects every 100,000 allocations
+        instead of 700; both are restored when the run ends. Results do not depend on it.
 
     Examples
     --------
@@ -89,7 +126,9 @@ class BacktestEngine:
     >>> result = engine.run()                                             # doctest: +SKIP
     """
 
-    def __init__(self, trader_id: str = "BACKTESTER-001", risk_config: Any = None, periods_per_year: int = 252):
+    def __init__(self, trader_id: str = "BACKTESTER-001", risk_config: Any = None, periods_per_year: int = 252,
+                 tune_gc: bool = True) -> None:  # fmt: skip
+        self.tune_gc = tune_gc
         self.clock = TestClock(0)
         self.kernel = Kernel(self.clock, trader_id, risk_config)
         self.periods_per_year = periods_per_year
@@ -187,41 +226,46 @@ class BacktestEngine:
         last_fills = -1
         last_eq = start_equity_raw
         next_sample = 0
-        t0 = time.perf_counter()
-        for i, obj in enumerate(stream):
-            if type(obj) is Bar:
-                ts = obj.ts_event
-                if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
-                    clock.advance_time(ts)
-                else:
-                    clock._now = ts
-                on_bar(obj)
-                # equity only moves with a fill or, while a position is open, with the mark
-                if open_positions or pf.fill_count != last_fills:
-                    last_fills = pf.fill_count
-                    last_eq = equity_raw(currency)
-                add_ts(ts)
-                add_eq(last_eq)
-                next_sample = ts + 1_000_000_000
-            else:
-                ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
-                if heap and heap[0][0] <= ts:
-                    clock.advance_time(ts)
-                else:
-                    clock._now = ts
-                process(obj)
-                if ts >= next_sample:
+        gc_state = _relax_gc() if self.tune_gc else None
+        try:
+            t0 = time.perf_counter()
+            for i, obj in enumerate(stream):
+                if type(obj) is Bar:
+                    ts = obj.ts_event
+                    if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
+                        clock.advance_time(ts)
+                    else:
+                        clock._now = ts
+                    on_bar(obj)
+                    # equity only moves with a fill or, while a position is open, with the mark
                     if open_positions or pf.fill_count != last_fills:
                         last_fills = pf.fill_count
                         last_eq = equity_raw(currency)
                     add_ts(ts)
                     add_eq(last_eq)
                     next_sample = ts + 1_000_000_000
-            if progress is not None and i % progress_every == 0:
-                progress(i, total)
-        curve = _decimal_curve(curve_ts, curve_eq, currency)
-        start_equity = Money.from_raw(start_equity_raw, currency).as_decimal()
-        wall = time.perf_counter() - t0
+                else:
+                    ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
+                    if heap and heap[0][0] <= ts:
+                        clock.advance_time(ts)
+                    else:
+                        clock._now = ts
+                    process(obj)
+                    if ts >= next_sample:
+                        if open_positions or pf.fill_count != last_fills:
+                            last_fills = pf.fill_count
+                            last_eq = equity_raw(currency)
+                        add_ts(ts)
+                        add_eq(last_eq)
+                        next_sample = ts + 1_000_000_000
+                if progress is not None and i % progress_every == 0:
+                    progress(i, total)
+            curve = _decimal_curve(curve_ts, curve_eq)
+            start_equity = Money.from_raw(start_equity_raw, currency).as_decimal()
+            wall = time.perf_counter() - t0
+        finally:
+            if gc_state is not None:
+                _restore_gc(gc_state)
         k.stop()
         if progress is not None:
             progress(total, total)
