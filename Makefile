@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench system-deps venv web clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml setup.py src/tradewire/data/_book_core.pyx
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
