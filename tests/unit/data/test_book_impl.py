@@ -330,3 +330,9 @@ def test_extension_records_the_hash_of_its_source():
 
     pyx = Path(_book_core.__file__).with_name("_book_core.pyx")
     assert hashlib.sha256(pyx.read_bytes()).hexdigest() == _book_core.SOURCE_SHA256
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="only CI insists on the compiled book core")
+def test_ci_runs_the_compiled_book_core():
+    """The extension is optional at install time; in CI a missing build must fail loudly, not fall back."""
+    assert book_mod.IMPLEMENTATION == "compiled"
