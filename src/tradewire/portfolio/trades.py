@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradewire.model.enums import OrderSide
+from tradewire.model.events import fast_frozen_init
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
@@ -73,6 +74,9 @@ class ClosedTrade:
     def net_pnl(self) -> Money:
         """Realized P&L minus settlement-currency commissions."""
         return self.realized_pnl - self.commissions
+
+
+fast_frozen_init(ClosedTrade)  # one per closed round trip: skip the frozen dataclass's slow __init__
 
 
 class RoundTrip:
