@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("state_dir")
     ap.add_argument("--orders", type=int, default=10**9)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--records", type=int, default=3000)
+    ap.add_argument("--records", type=int, default=1500)
     args = ap.parse_args(argv)
     store = open_store(args.db_url, flush_interval_ms=5)
     with store.engine.connect() as conn:
