@@ -55,6 +55,7 @@ from tradewire.model.orders import InvalidStateTransition, Order
 
 _log = logging.getLogger(__name__)
 _INIT = OrderStatus.INITIALIZED
+_NO_CLIENT = object()
 _MARKET = OrderType.MARKET
 _NONE = ContingencyType.NONE
 _RELEASE_TYPE = {
@@ -124,6 +125,7 @@ class ExecutionEngine:
         self.portfolio = portfolio
         self._clients: dict[Venue, ExecutionClient] = {}
         self._default_client: ExecutionClient | None = None
+        self._client_by_instrument: dict[Any, ExecutionClient | None] = {}
         self._topics: dict[StrategyId, str] = {}
         self.emulator = OrderEmulator(cache, self._on_emulated_trigger, self._on_trailing_update, self._on_expire)
         self.contingency = ContingencyManager(self)
@@ -145,6 +147,7 @@ class ExecutionEngine:
         account, its ``oms_type`` is set to ``client.oms_type``.
         """
         self._clients[client.venue] = client
+        self._client_by_instrument.clear()
         accounts = getattr(self.portfolio, "accounts", None)
         acct = accounts.get(client.account_id) if accounts is not None else None
         if acct is not None and acct.oms_type is not client.oms_type:
@@ -155,7 +158,11 @@ class ExecutionEngine:
 
     def client_for(self, order: Order) -> ExecutionClient | None:
         """The client that trades ``order``'s venue, else the default client, else None."""
-        return self._clients.get(order.instrument_id.venue, self._default_client)
+        iid = order.instrument_id
+        client = self._client_by_instrument.get(iid, _NO_CLIENT)
+        if client is _NO_CLIENT:  # InstrumentId.venue splits the string: resolve once per instrument
+            client = self._client_by_instrument[iid] = self._clients.get(iid.venue, self._default_client)
+        return client  # type: ignore[return-value]
 
     # -- event plumbing --------------------------------------------------------------------------
     def _topic(self, strategy_id: StrategyId) -> str:

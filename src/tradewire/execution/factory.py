@@ -22,6 +22,10 @@ from tradewire.model.identifiers import ClientOrderId, InstrumentId, OrderListId
 from tradewire.model.objects import Price, Quantity
 from tradewire.model.orders import Order
 
+# ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
+# Identifier re-validation: str.__new__ gives the same typed value
+_new_id = str.__new__
+
 TRAILING_OFFSET_TYPES = ("price", "bps")
 
 
@@ -63,7 +67,7 @@ class OrderFactory:
     def next_client_order_id(self) -> ClientOrderId:
         """Return the next unique client order id."""
         self.count += 1
-        return ClientOrderId(f"O-{self._stamp}-{self.tag}-{self.count}")
+        return _new_id(ClientOrderId, f"O-{self._stamp}-{self.tag}-{self.count}")
 
     def next_order_list_id(self) -> OrderListId:
         """Return the next unique order list id."""

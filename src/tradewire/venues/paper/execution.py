@@ -42,6 +42,10 @@ from tradewire.venues.paper.models import (
 from tradewire.venues.paper.sessions import AlwaysOpen, TradingSessions
 from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder
 
+# ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
+# Identifier re-validation: str.__new__ gives the same typed value
+_new_id = str.__new__
+
 _TRAILING = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
 
 
@@ -171,7 +175,7 @@ class PaperExecutionClient(ExecutionClient):
         ts = max(self.clock.timestamp_ns(), engine.ts)
         self._venue_order_seq += 1
         vo = VenueOrder.from_order(
-            order, VenueOrderId(f"{self.venue}-{self._venue_order_seq}"), ts, engine.instrument.price_precision
+            order, _new_id(VenueOrderId, f"{self.venue}-{self._venue_order_seq}"), ts, engine.instrument.price_precision
         )
         if order.client_order_id in engine.orders:
             vo.reject_reason = f"duplicate client order id {order.client_order_id}"

@@ -56,6 +56,10 @@ from tradewire.venues.paper.positions import VenuePosition
 from tradewire.venues.paper.sessions import SessionState, TradingSessions
 from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder, limit_touch, trigger_touch
 
+# ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
+# Identifier re-validation: str.__new__ gives the same typed value
+_new_id = str.__new__
+
 _ACK, _ACTIVATE, _MODIFY, _CANCEL = "ack", "activate", "modify", "cancel"
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 
@@ -641,7 +645,7 @@ class MatchingEngine:
         self.position.apply(vo.is_buy, qty, px, ts)
         fill = OrderFilled(
             vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, vo.venue_order_id,
-            TradeId(f"{self._symbol}-{self.trade_seq}"), vo.side, vo.order_type,
+            _new_id(TradeId, f"{self._symbol}-{self.trade_seq}"), vo.side, vo.order_type,
             Quantity.from_raw(qty, vo.size_precision), Price.from_raw(px, self._pp),
             self.fee_model.commission(inst, qty, px, liq), liq, None, self.account_id,
         )  # fmt: skip
