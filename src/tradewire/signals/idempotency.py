@@ -140,6 +140,7 @@ _CLAIM_ACCEPT_SQL = _CLAIM_ACCEPT.text
 _SELECT_SQL = _SELECT.text
 _MARK_SQL = "UPDATE webhook_idempotency SET dispatched = :state WHERE key = :key"
 _RAW_LOCK = threading.Lock()
+_WAL_MAX_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +173,14 @@ class SqlIdempotencyStore:
         Database file; parent directories are created. ``":memory:"`` for a private in-memory DB.
     synchronous : {"NORMAL", "FULL"}
         SQLite ``PRAGMA synchronous`` (see module docstring).
+    checkpoint_interval_s : float
+        Period of the background WAL checkpoint of a file store (the request path never checkpoints).
     """
 
     def __init__(
-        self, path: str | Path = "./tradewire-data/webhook.sqlite", synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
-    ):
+        self, path: str | Path = "./tradewire-data/webhook.sqlite", synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        checkpoint_interval_s: float = 1.0,
+    ):  # fmt: skip
         if str(path) == ":memory:":
             from sqlalchemy.pool import StaticPool
 
@@ -196,6 +200,9 @@ class SqlIdempotencyStore:
         self._local = threading.local()
         self._raw_conns: list[sqlite3.Connection] = []
         self._shared_raw: sqlite3.Connection | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_interval_s = checkpoint_interval_s
+        self._stop = threading.Event()
 
         @event.listens_for(self._engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via connect
@@ -229,10 +236,36 @@ class SqlIdempotencyStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._sync}")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the background thread instead
             self._local.conn = conn
             with _RAW_LOCK:
                 self._raw_conns.append(conn)
+                if self._checkpointer is None:
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoint_loop, name="webhook-wal-checkpoint", daemon=True
+                    )
+                    self._checkpointer.start()
         return conn
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database file every ``checkpoint_interval_s``, off the request path.
+
+        SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages and fsyncs the
+        database file there: measured 12-15 ms every ~270 claims on the event loop. ``PASSIVE`` never
+        blocks the writers (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
+        """
+        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_size_limit=16777216")  # a reset WAL file is cut back to 16 MiB
+            while not self._stop.wait(self._checkpoint_interval_s):
+                try:
+                    _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if wal_pages > _WAL_MAX_PAGES:  # writers never let a passive round finish: wait for them once
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                except sqlite3.Error:  # busy or closing: the next round retries
+                    continue
+        finally:
+            conn.close()
 
     def _raw_exec(self, sql: str, params: Any) -> int:
         conn = self._raw()
@@ -412,6 +445,9 @@ class SqlIdempotencyStore:
 
     def close(self) -> None:
         """Close the raw connections and dispose of the connection pool."""
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
         with _RAW_LOCK:
             conns, self._raw_conns = self._raw_conns, []
         for conn in conns:

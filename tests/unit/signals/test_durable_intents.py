@@ -165,3 +165,20 @@ def test_claim_accept_many_matches_claim_accept(tmp_path):
         None,
         None,
     ]  # k0 expired at 100: claimed again
+
+
+def test_wal_checkpoints_run_in_the_background_not_in_a_claim(tmp_path):
+    import time
+
+    path = tmp_path / "c.sqlite"
+    st = SqlIdempotencyStore(path, checkpoint_interval_s=0.05)
+    assert st._raw().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0  # never inside a commit
+    before = path.stat().st_size
+    for i in range(200):
+        assert st.claim_accept(f"k{i}", "tv", 1, 10**18, 202, {"i": i}, "x" * 400) is None
+    deadline = time.monotonic() + 5
+    while path.stat().st_size <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > before  # the rows reached the database file through the background checkpoint
+    st.close()
+    assert not st._checkpointer.is_alive()
