@@ -50,10 +50,10 @@ def serve(port: int, db: str) -> None:
     from tradewire.cli.run import SWITCH_INTERVAL_S, prepare_process, server_config
     from tradewire.node.live import NodeConfig, TradingNode
 
-    # BENCH_SWITCH_INTERVAL (seconds) overrides the node's thread switch interval, e.g. 0.005 = CPython's default
-    prepare_process(float(os.environ.get("BENCH_SWITCH_INTERVAL", SWITCH_INTERVAL_S)))
-
     node = TradingNode(NodeConfig(speed=SPEED, database_url=db, book_push_ms=0, webhook=False))
+    # like `tradewire run`: after building the node, before serving. BENCH_SWITCH_INTERVAL (seconds)
+    # overrides the thread switch interval, e.g. 0.005 = CPython's default
+    prepare_process(float(os.environ.get("BENCH_SWITCH_INTERVAL", SWITCH_INTERVAL_S)))
     node.start()
     uvicorn.Server(server_config(create_app(node, ApiAuth(), max_queue=1000), "127.0.0.1", port)).run()
     node.stop()

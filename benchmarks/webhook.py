@@ -127,8 +127,9 @@ def serve(port: int, data_dir: str) -> None:
 
     from tradewire.cli.run import prepare_process, server_config
 
-    prepare_process()
-    uvicorn.Server(server_config(build_server_app(data_dir), "127.0.0.1", port)).run()
+    app = build_server_app(data_dir)
+    prepare_process()  # like `tradewire run`: after building, before serving
+    uvicorn.Server(server_config(app, "127.0.0.1", port)).run()
 
 
 # --------------------------------------------------------------------------- client side
