@@ -21,8 +21,10 @@ venv: $(STAMP)
 # Dashboard (web/, TypeScript + Vite) built into the package's static/dist; needs node + npm.
 WEB_DIST := src/tradewire/api/static/dist/index.html
 WEB_SRC := $(wildcard web/src/*) web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
-web/node_modules/.package-lock.json: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
+# `npm install` (not `npm ci`): it installs the locked versions, and tolerates the optional platform
+# packages (rollup/esbuild binaries for other OSes) that npm leaves out of the lock on this setup.
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm install --no-audit --no-fund
 $(WEB_DIST): web/node_modules/.package-lock.json $(WEB_SRC)
 	cd web && npm run build
 web: $(WEB_DIST)
