@@ -14,8 +14,8 @@ Server to client, every message carrying ``seq`` (1, 2, 3 ... per connection, no
     {"seq": 9, "type": "error", "message": "..."}
 
 Topics: ``orders``, ``fills``, ``positions``, ``account``, ``engine``, ``risk``, ``alerts``, ``connections``,
-``book:{instrument_id}``, ``bars:{instrument_id}``. ``update`` data: one order/fill/alert row or one bar;
-for the others the whole current state (see :mod:`tradewire.node.live`).
+``book:{instrument_id}``, ``bars:{instrument_id}``, ``orderflow:{instrument_id}``. ``update`` data: one
+order/fill/alert row or one bar; for the others the whole current state (see :mod:`tradewire.node.live`).
 
 Back-pressure: each client has a queue of at most ``max_queue`` messages. When an update does not fit,
 the queue is dropped and replaced by one ``snapshot`` per subscribed topic (``"resync": true``), so a
@@ -23,11 +23,11 @@ slow client gets the current state instead of an unbounded backlog, and the serv
 bounded. The engine thread never waits on a client: it appends to an inbox and wakes the event loop
 (``loop.call_soon_threadsafe``) once per batch.
 
-Coalescing: ``book:`` updates carry the whole current ladder, so a newer one makes an unsent older one
-useless. While a client still has an unsent ladder of a topic queued, a newer ladder replaces it in place
-(latest wins); a client that reads slower than the book changes gets fewer, fresher ladders instead of a
-growing lag. Rows (orders, fills, alerts, bars) are never coalesced. ``seq`` is assigned when a message is
-sent, so it stays gapless.
+Coalescing: ``book:`` and ``orderflow:`` updates carry the whole current state (ladder, order-flow
+snapshot), so a newer one makes an unsent older one useless. While a client still has an unsent update
+of such a topic queued, a newer one replaces it in place (latest wins); a client that reads slower than
+the book changes gets fewer, fresher ladders instead of a growing lag. Rows (orders, fills, alerts, bars)
+are never coalesced. ``seq`` is assigned when a message is sent, so it stays gapless.
 
 Cost: each update is encoded once (orjson) and the same text goes to every subscriber; only the
 ``{"seq":N,`` prefix is per client.
@@ -49,8 +49,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from tradewire.node.views import Ladder
 
 BASE_TOPICS = ("orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections")
-PREFIX_TOPICS = ("book:", "bars:")
-COALESCE_PREFIXES = ("book:",)
+PREFIX_TOPICS = ("book:", "bars:", "orderflow:")
+COALESCE_PREFIXES = ("book:", "orderflow:")
 _OPTS = orjson.OPT_NON_STR_KEYS
 
 
@@ -228,7 +228,7 @@ class Hub:
 
     # -- client side (event loop) ---------------------------------------------------------------
     def valid_topic(self, topic: str) -> bool:
-        """True for a base topic or ``book:``/``bars:`` of a known instrument."""
+        """True for a base topic or ``book:``/``bars:``/``orderflow:`` of a known instrument."""
         if topic in BASE_TOPICS:
             return True
         return topic.startswith(PREFIX_TOPICS) and topic.split(":", 1)[1] in self._instruments

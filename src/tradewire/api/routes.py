@@ -247,6 +247,20 @@ def build_router(node: Any, command_latency: Any, timeout_s: float = 5.0) -> API
             raise HTTPException(404, f"unknown instrument {instrument_id!r}")
         return _json((node.view(f"bars:{instrument_id}") or [])[-limit:])
 
+    @r.get("/orderflow/{instrument_id}", tags=["market"], response_model=Row)
+    async def orderflow(instrument_id: str = Path(max_length=64)) -> Response:
+        """Order-flow analytics of the instrument (``OrderFlowEngine`` snapshot, refreshed every 250-500 ms).
+
+        ``book`` (spread, top-of-book and depth imbalances in [-1, 1]), ``cvd`` (session, rolling, and the
+        last 300 one-second ``[ts, cvd]`` samples), ``footprint`` (the current bar: price rows with bid/ask
+        volume and diagonal imbalance flags), ``totals``, ``vwap``, ``liquidity``, ``regime`` and the last
+        50 ``signals``; decimal strings for prices and sizes. Empty sections are null before data arrives.
+        """
+        view = node.orderflow(instrument_id)
+        if view is None:
+            raise HTTPException(404, f"unknown instrument {instrument_id!r}")
+        return enc.response(f"orderflow:{instrument_id}", view)
+
     @r.get("/data-quality", tags=["market"], response_model=Row)
     async def data_quality() -> Response:
         """Per-subscription counts, staleness, latency percentiles, and recent data-quality events."""

@@ -1,5 +1,11 @@
 """``tradewire run``: the paper-trading node with its API and dashboard.
 
+Market data: the bundled recorded Binance session (default), another capture (``--data PATH``), or an
+exchange's public streams through ccxt (``--data ccxt:binance:BTC/USDT``: paper trading on live data, no
+credentials). For tests against a local exchange, ``TRADEWIRE_CCXT_URL_REWRITES`` holds a JSON object of URL
+prefix rewrites for that connection (``ConnectionConfig.url_rewrites``, e.g.
+``{"https://api.binance.com": "http://127.0.0.1:8080"}``); the rewrites in force are printed at start.
+
 Binds 127.0.0.1 by default. Another address is refused unless authentication is configured
 (``TRADEWIRE_API_TOKEN`` or ``TRADEWIRE_API_PASSWORD_HASH``, see :mod:`tradewire.api.auth`).
 """
@@ -7,6 +13,8 @@ Binds 127.0.0.1 by default. Another address is refused unless authentication is 
 from __future__ import annotations
 
 import gc
+import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +24,29 @@ import typer
 from rich.console import Console
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+URL_REWRITES_ENV = "TRADEWIRE_CCXT_URL_REWRITES"
+
+
+def live_data_overrides(env: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """Connection overrides for ``--data ccxt:...`` from ``TRADEWIRE_CCXT_URL_REWRITES`` (None when unset).
+
+    Raises
+    ------
+    ValueError
+        If the variable is not a JSON object of strings to strings.
+    """
+    text = (os.environ if env is None else env).get(URL_REWRITES_ENV)
+    if not text:
+        return None
+    try:
+        rewrites = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{URL_REWRITES_ENV} is not JSON: {exc}") from None
+    if not isinstance(rewrites, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in rewrites.items()
+    ):
+        raise ValueError(f"{URL_REWRITES_ENV} must be a JSON object of URL prefix -> URL prefix strings")
+    return {"url_rewrites": rewrites}
 
 
 SWITCH_INTERVAL_S = 0.0005
@@ -62,7 +93,12 @@ def run(
     host: Annotated[str, typer.Option(help="Address to serve the API on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve the API on.")] = 8000,
     data: Annotated[
-        Path | None, typer.Option(help="Binance raw-stream capture to replay (default: bundled BTCUSDT session).")
+        str | None,
+        typer.Option(
+            help="Binance raw-stream capture to replay (default: bundled BTCUSDT session), or "
+            "ccxt:<exchange>:<symbol> (e.g. ccxt:binance:BTC/USDT) for paper trading on the exchange's live "
+            "public streams."
+        ),
     ] = None,
     speed: Annotated[float, typer.Option(help="Replay speed factor (1 = real time).")] = 1.0,
     loops: Annotated[
@@ -72,7 +108,7 @@ def run(
         str | None, typer.Option("--db", help="Event store URL (default sqlite under ./tradewire-data/).")
     ] = None,
 ) -> None:
-    """Paper trading on replayed real market data, with the API and dashboard on http://HOST:PORT."""
+    """Paper trading on replayed or live market data, with the API and dashboard on http://HOST:PORT."""
     import uvicorn
 
     from tradewire.api.app import create_app
@@ -93,14 +129,33 @@ def run(
         raise typer.Exit(2)
     if speed <= 0:
         raise typer.BadParameter("--speed must be positive")
-    if data is not None and not data.exists():
-        raise typer.BadParameter(f"no such file: {data}")
-    node = TradingNode(NodeConfig(data=data, speed=speed, loops=loops, database_url=database_url))
-    console.print(
-        f"[bold yellow]PAPER / REPLAY[/bold yellow] {node.data_path.name}: {node.replay.counts} "
-        f"speed x{speed:g}; API and dashboard on http://{host}:{port} "
-        f"({'login required: ' + str(auth.method) if auth.enabled else 'no login: open on loopback'})"
-    )
+    login = f"({'login required: ' + str(auth.method) if auth.enabled else 'no login: open on loopback'})"
+    if data is not None and data.startswith("ccxt:"):
+        try:
+            overrides = live_data_overrides()
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        if overrides:
+            console.print(f"live-data URL rewrites from {URL_REWRITES_ENV}: {overrides['url_rewrites']}")
+        try:
+            node = TradingNode(NodeConfig(live_data=data, database_url=database_url, live_data_overrides=overrides))
+        except (ValueError, ConnectionError) as exc:
+            console.print(f"[red]cannot start on live data:[/red] {exc}")
+            raise typer.Exit(2) from None
+        console.print(
+            f"[bold yellow]PAPER / LIVE DATA[/bold yellow] {data} ({node.instrument.id}, public streams, "
+            f"no credentials); API and dashboard on http://{host}:{port} {login}"
+        )
+    else:
+        path = None if data is None else Path(data)
+        if path is not None and not path.exists():
+            raise typer.BadParameter(f"no such file: {path}")
+        node = TradingNode(NodeConfig(data=path, speed=speed, loops=loops, database_url=database_url))
+        console.print(
+            f"[bold yellow]PAPER / REPLAY[/bold yellow] {node.data_path.name}: {node.replay.counts} "
+            f"speed x{speed:g}; API and dashboard on http://{host}:{port} {login}"
+        )
     prepare_process()
     node.start()
     server = uvicorn.Server(server_config(create_app(node, auth), host, port))

@@ -1,4 +1,5 @@
-"""`TradingNode`: a paper-trading node on a `LiveClock`, fed by a recorded session replayed in real time.
+"""`TradingNode`: a paper-trading node on a `LiveClock`, fed by a recorded session replayed in real time, or by
+an exchange's public market-data streams through ccxt (``NodeConfig.live_data``, paper trading on live data).
 
 This module holds the lifecycle, the engine loop and the push of updates; the read models live in
 :mod:`tradewire.node.views` and the operator command queue and handlers in :mod:`tradewire.node.commands`
@@ -7,9 +8,9 @@ This module holds the lifecycle, the engine loop and the push of updates; the re
 Threads
 -------
 - The **engine thread** owns every engine object (kernel, strategies, venue). It releases each replayed
-  message when its due time arrives on the wall clock, fires due timers, runs the operator commands
-  queued by other threads (:meth:`TradingNode.request`), and every ``snapshot_ms`` refreshes the
-  read-only views the API serves.
+  message when its due time arrives on the wall clock (live data: each object as it arrives, no pacing),
+  fires due timers, runs the operator commands queued by other threads (:meth:`TradingNode.request`),
+  and every ``snapshot_ms`` refreshes the read-only views the API serves.
 - Other threads (the API's event loop) only read published views (plain dicts/lists that are replaced,
   never mutated, by the engine thread: :meth:`TradingNode.view`) and receive pushed updates through the
   listeners added with :meth:`TradingNode.add_listener`, called in the engine thread. A listener must be
@@ -20,12 +21,21 @@ Engine states: ``idle`` (built), ``initializing`` (opening the event store), ``r
 session's depth snapshot), ``finished`` (all loops played), ``error``. The engine thread keeps serving
 commands in every state until :meth:`TradingNode.stop`.
 
+Live data (``NodeConfig.live_data = "ccxt:<exchange>:<symbol>"``): the node builds a
+:class:`tradewire.venues.ccxt.data.LiveDataSource` (public streams, no credentials) in its constructor, so an
+unreachable exchange or an unlisted symbol raises there, before anything is served; there is no fallback to
+the recording. The engine thread waits up to ``LIVE_POLL_S`` for an operator command, then processes every
+market-data object that has arrived, servicing commands and snapshots between objects, so the API stays
+responsive when the market is quiet. ``stopped`` stops the strategies only: the market data keeps
+flowing to the book and the paper venue (the live book cannot be rebuilt from a recording on ``start``).
+
 Pushed topics (listener ``(topic, update)``; :meth:`view` returns the matching snapshot):
 ``orders`` (one order row), ``fills`` (one fill row), ``positions`` (all open positions), ``account``
 (stats plus an equity point), ``engine``, ``risk`` (``RiskEngine.status()``), ``alerts`` (one alert row:
 operator actions, risk events, data-quality events, order-flow alerts), ``connections``,
 ``book:{instrument_id}`` (top levels; the update is a :class:`tradewire.node.views.Ladder`, call its
-``to_dict()``) and ``bars:{instrument_id}`` (one 1-second bar).
+``to_dict()``), ``bars:{instrument_id}`` (one 1-second bar) and ``orderflow:{instrument_id}`` (the
+:class:`tradewire.orderflow.engine.OrderFlowEngine` snapshot, every ``orderflow_ms`` while it changes).
 
 Every order event, fill, position event, risk event and operator action is appended to the event store
 (SQLite under ``./tradewire-data/`` by default) through :class:`tradewire.persistence.EventRecorder`.
@@ -53,6 +63,7 @@ from tradewire.node.commands import MANUAL_STRATEGY, OPERATOR_TOPIC, NodeCommand
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.node.replay import BinanceReplay
 from tradewire.node.views import Ladder, NodeViews, alert_row, fill_row, order_row
+from tradewire.orderflow.engine import OrderFlowEngine
 from tradewire.strategy.base import Strategy
 from tradewire.venues.paper.config import BookLevel, PaperVenueConfig
 
@@ -68,6 +79,7 @@ __all__ = [
 ]
 
 SAMPLE_NAME = "binance_spot_btcusdt_20240808.gz"
+LIVE_POLL_S = 0.005  # live data: longest wait for a command before the engine thread looks at the market data
 Listener = Callable[[str, Any], None]
 
 
@@ -114,6 +126,16 @@ class NodeConfig:
     webhook : bool | None
         Mount the TradingView webhook service (None: when ``TRADEWIRE_WEBHOOK_SECRET`` or
         ``TRADEWIRE_WEBHOOK_SOURCES`` is set).
+    orderflow_ms : int
+        Minimum wall-clock ms between two published ``orderflow:{instrument}`` snapshots.
+    live_data : str | None
+        ``ccxt:<exchange>:<symbol>`` (e.g. ``ccxt:binance:BTC/USDT``): feed the paper venue from the exchange's
+        public streams instead of replaying ``data``; the instrument is the exchange's (``instrument`` is
+        ignored).
+    live_data_overrides : dict | None
+        Extra :class:`tradewire.venues.ccxt.config.ConnectionConfig` fields for the public connection, e.g.
+        ``{"url_rewrites": {...}}`` to point it at a local test exchange (``tradewire run`` takes them from
+        ``TRADEWIRE_CCXT_URL_REWRITES``).
     """
 
     data: Path | None = None
@@ -126,28 +148,82 @@ class NodeConfig:
     book_push_ms: int = 100
     book_levels: int = 20
     webhook: bool | None = None
+    orderflow_ms: int = 500
+    live_data: str | None = None
+    live_data_overrides: dict[str, Any] | None = None
     instrument: Instrument = field(
         default_factory=lambda: crypto_spot("BTCUSDT", "BINANCE", "BTC", "USDT", 2, 5, "0.001", "0.001", "5")
     )
 
 
-class TradingNode(NodeCommands, NodeViews):
-    """A paper-trading node replaying recorded data on the wall clock (see module docstring).
+def open_live_source(spec: str, clock: LiveClock, overrides: dict[str, Any] | None = None) -> Any:
+    """Connect to an exchange's public market-data streams for a paper node (no credentials).
+
+    Parameters
+    ----------
+    spec : str
+        ``ccxt:<exchange>:<symbol>``, symbol in ccxt's notation (``ccxt:binance:BTC/USDT``).
+    clock : LiveClock
+        ``ts_init`` source.
+    overrides : dict | None
+        Extra ``ConnectionConfig`` fields (``url_rewrites`` for a local test exchange).
+
+    Returns
+    -------
+    tradewire.venues.ccxt.data.LiveDataSource
+        Connected and subscribed to book deltas, trades and quotes.
 
     Raises
     ------
     ValueError
-        From the constructor if the recording cannot be synchronized (no depth snapshot).
+        Malformed spec, unknown exchange, or a symbol the exchange does not list.
+    ConnectionError
+        The exchange did not answer (network error, time-out, exchange unavailable).
+    """
+    from tradewire.venues.ccxt.data import LiveDataSource, parse_data_spec
+
+    exchange, _ = parse_data_spec(spec)
+    try:
+        return LiveDataSource(spec, clock, config_overrides=overrides)
+    except ValueError:
+        raise
+    except Exception as exc:
+        import ccxt
+
+        if isinstance(exc, ccxt.NetworkError | OSError | TimeoutError):
+            raise ConnectionError(f"live data {spec!r}: cannot reach {exchange}: {type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, AttributeError | ccxt.ExchangeError) and not hasattr(ccxt, exchange):
+            raise ValueError(f"live data {spec!r}: ccxt has no exchange {exchange!r}") from exc
+        raise
+
+
+class TradingNode(NodeCommands, NodeViews):
+    """A paper-trading node on the wall clock, fed by replayed or live market data (see module docstring).
+
+    Raises
+    ------
+    ValueError
+        From the constructor if the recording cannot be synchronized (no depth snapshot), the live-data spec
+        is malformed or the exchange lists no such symbol.
+    ConnectionError
+        From the constructor if the exchange cannot be reached for live data.
     """
 
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
         self.clock = LiveClock()
         self.kernel = Kernel(self.clock, "PAPER-001")
-        inst = config.instrument
+        self.source: Any = None
+        self.replay: BinanceReplay | None = None
+        self.data_path: Path | None = None
+        if config.live_data is not None:
+            self.source = open_live_source(config.live_data, self.clock, config.live_data_overrides)
+            inst = self.source.instrument
+        else:
+            inst = config.instrument
+            self.data_path = config.data or bundled_sample()
+            self.replay = BinanceReplay(self.data_path, inst.id, inst.price_precision, inst.size_precision)
         self.instrument = inst
-        self.data_path = config.data or bundled_sample()
-        self.replay = BinanceReplay(self.data_path, inst.id, inst.price_precision, inst.size_precision)
         self.kernel.add_instrument(inst)
         self.kernel.add_venue(
             VenueConfig(
@@ -191,6 +267,9 @@ class TradingNode(NodeCommands, NodeViews):
         bus.subscribe(f"data.book.depth.{inst.id}", self._on_depth)
         self._bar_type = BarType.from_str(f"{inst.id}-1-SECOND-LAST")
         self.kernel.data_engine.subscribe_bars(self._bar_type, self._on_bar)
+        self.orderflow_engine = OrderFlowEngine(bus, self.kernel.cache, self.clock, self.kernel.data_engine)
+        self.orderflow_engine.subscribe(inst.id)
+        self._orderflow_last = (0.0, {})  # (monotonic s of the last publish, last snapshot per topic)
         self.webhook_service = self._build_webhook(config.webhook)
         self._store = None
         self._listeners: list[Listener] = []
@@ -202,6 +281,7 @@ class TradingNode(NodeCommands, NodeViews):
         self.state = "idle"
         self.error: str | None = None
         self.events_processed = 0
+        self._last_snap_ns = 0
         self._lag_max_ns = 0  # largest (taken - due) of a replayed message since the last engine view
         self.loop_index = 0
         self.loops_done = 0
@@ -251,6 +331,8 @@ class TradingNode(NodeCommands, NodeViews):
         self._shutdown.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.source is not None:
+            self.source.close()
         if self.state == "running":
             self.kernel.stop()
             self.state = "stopped"
@@ -263,7 +345,9 @@ class TradingNode(NodeCommands, NodeViews):
     def _run(self) -> None:
         try:
             while not self._shutdown.is_set():
-                if self._run_requested and self.state == "running":
+                if self.source is not None:
+                    self._play_live()
+                elif self._run_requested and self.state == "running":
                     self._play()
                 else:
                     self._service(0.05)
@@ -322,6 +406,34 @@ class TradingNode(NodeCommands, NodeViews):
         self.loops_done += 1
         self._set_state("finished")
         self._refresh_snapshot()
+
+    def _play_live(self) -> None:
+        """One step on live data: commands (waiting up to ``LIVE_POLL_S`` for one), then every object that
+        has arrived, each processed at once (real time, no pacing), with commands, timers and snapshots
+        serviced between objects. Returns when no more data is waiting, or on shutdown."""
+        self._service(LIVE_POLL_S)
+        snap_ns = self.config.snapshot_ms * 1_000_000
+        calls = self._calls
+        process = self.kernel.process
+        # the generator must be run to its end: objects it has taken from the connection are not returned
+        for obj in self.source.objects(idle_timeout=0):
+            if self._shutdown.is_set():
+                return
+            if not calls.empty():
+                self._service(0)
+            self.clock.run_due()
+            if self._venue_enabled(obj):
+                process(obj)
+            self.events_processed += 1
+            now = time.time_ns()
+            if now - self._last_snap_ns >= snap_ns:
+                self._refresh_snapshot()
+                self._last_snap_ns = now
+        self.clock.run_due()
+        now = time.time_ns()
+        if now - self._last_snap_ns >= snap_ns:
+            self._refresh_snapshot()
+            self._last_snap_ns = now
 
     def _reset_quality(self) -> None:
         """A new replay pass starts again from the session's depth snapshot: its sequence numbers restart,

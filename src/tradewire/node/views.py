@@ -298,7 +298,7 @@ class NodeViews:
             "state": self.state,
             "error": self.error,
             "mode": "paper",
-            "data": "replay",
+            "data": self._data_mode(),
             "strategies": [{"id": str(s.id), "state": "running" if running else "stopped"} for s in k.strategies],
             "connections": [{"id": cid, "status": self._conn_status(cid)} for cid in self.connections],
             "counters": {
@@ -316,6 +316,53 @@ class NodeViews:
             "started_ns": self.started_ns,
             "last_update_ns": self.last_update_ns,
         }
+
+    def _data_mode(self) -> str:
+        """``live`` (exchange streams through ccxt) or ``replay`` (a recorded session)."""
+        return "replay" if self.source is None else "live"
+
+    def _data_health(self) -> dict[str, Any]:
+        """Health fields that depend on the data source: mode, badge label, banner."""
+        if self.source is None:
+            return {
+                "data": "replay",
+                "mode_label": "PAPER / REPLAY",
+                "banner": (
+                    f"Paper trading on replayed recorded market data ({self.data_path.name}, "
+                    f"speed x{self.config.speed:g}, loop {self.loop_index + 1}). No real orders are sent anywhere."
+                ),
+                "data_source": self.data_path.name,
+            }
+        spec = self.config.live_data
+        exchange = spec.split(":", 2)[1]
+        return {
+            "data": "live",
+            "mode_label": "PAPER / LIVE DATA",
+            "banner": (
+                f"Paper trading on live market data from {exchange} ({spec.split(':', 2)[2]}, public streams, "
+                "no credentials). No real orders are sent anywhere."
+            ),
+            "data_source": spec,
+            "exchange": exchange,
+        }
+
+    def _push_orderflow(self, force: bool = False) -> None:
+        """Publish ``orderflow:{instrument}`` (the order-flow engine's snapshot) at most every ``orderflow_ms``,
+        and only when it changed."""
+        mono = time.monotonic()
+        last, prev = self._orderflow_last
+        if not force and (mono - last) * 1000 < self.config.orderflow_ms:
+            return
+        ts = self.clock.timestamp_ns()
+        seen = {}
+        for iid, st in self.orderflow_engine.instruments.items():
+            topic = f"orderflow:{iid}"
+            body = st.snapshot(cvd_tail=300, signals_tail=50)
+            seen[topic] = body
+            if body != prev.get(topic) or topic not in self._pub:
+                view = {"instrument_id": str(iid), "ts": ts, **body}
+                self._emit(topic, view, view)
+        self._orderflow_last = (mono, seen)
 
     def _conn_status(self, cid: str) -> str:
         if not self.connections[cid]["enabled"]:
@@ -335,7 +382,7 @@ class NodeViews:
                     "venue": cid,
                     "kind": "paper",
                     "mode": "paper",
-                    "data": "replay",
+                    "data": self._data_mode(),
                     "status": self._conn_status(cid),
                     "enabled": st["enabled"],
                     "live_trading": False,
@@ -373,6 +420,7 @@ class NodeViews:
             point = list(self._equity_curve[-1]) if self._equity_curve else None
             self._emit("account", {**stats, "equity_point": point}, {**stats, "equity_curve": list(self._equity_curve)})
         self._push_risk()
+        self._push_orderflow()
         if mono - self._last_engine_push >= 1.0:
             self._last_engine_push = mono
             ev = self._engine_view()
@@ -396,12 +444,7 @@ class NodeViews:
             "state": self.state,
             "error": self.error,
             "mode": "paper",
-            "data": "replay",
-            "mode_label": "PAPER / REPLAY",
-            "banner": (
-                f"Paper trading on replayed recorded market data ({self.data_path.name}, "
-                f"speed x{self.config.speed:g}, loop {self.loop_index + 1}). No real orders are sent anywhere."
-            ),
+            **self._data_health(),
             "instrument_id": str(self.instrument.id),
             "events_processed": self.events_processed,
             "loop": self.loop_index,
@@ -425,6 +468,10 @@ class NodeViews:
     def fills(self) -> list[dict[str, Any]]:
         """Fills, newest first (last 1000)."""
         return self._pub.get("fills", [])
+
+    def orderflow(self, instrument_id: str) -> dict[str, Any] | None:
+        """Latest order-flow snapshot of ``instrument_id`` (None for an instrument the node does not follow)."""
+        return self._pub.get(f"orderflow:{instrument_id}")
 
     def trading_stats(self) -> dict[str, Any]:
         """P&L, fees, win rate, profit factor, exposure."""
