@@ -146,3 +146,65 @@ def test_login_required_when_auth_is_set(browser, tmp_path):
     finally:
         stop_node(node)
     assert token not in node.log.read_text()
+
+
+# Counts the WebAudio beeps the page starts (the signal sound), without changing what it plays.
+BEEP_COUNTER = """
+window.__beeps = 0;
+const _start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...a) { window.__beeps += 1; return _start.apply(this, a); };
+"""
+
+
+def test_orderflow_panel_shows_the_api_values_live(browser, node):
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(BEEP_COUNTER)
+    page.goto(node.base + "/")
+    _wait(lambda: page.locator("#ws-state").inner_text() == "socket: live", 15, "the WebSocket")
+    _wait(lambda: page.locator("#of-body").is_visible(), 20, "the order-flow panel with data")
+    assert page.locator("#of-empty").is_hidden()
+    assert not page.locator("#of-sound").is_checked()  # sound is off by default
+
+    # the CVD shown moves as the replay trades, and is the API's text
+    cvd0 = page.locator("#of-cvd").inner_text()
+    _wait(lambda: page.locator("#of-cvd").inner_text() != cvd0, 15, "the CVD to change")
+    api = node.get("/api/orderflow/BTCUSDT.BINANCE").json
+    _wait(lambda: page.locator("#of-cvd").inner_text() == api()["cvd"]["session"], 10, "CVD equal to the API", 0.05)
+    _wait(lambda: page.locator("#orderflow").get_attribute("data-trades") == str(api()["totals"]["trades"]), 10,
+          "trade count equal to the API", 0.05)  # fmt: skip
+
+    # imbalance gauges: the API's values, drawn from the middle of a -1..+1 track
+    for gid in ("of-tob", "of-depth"):
+        v, width, cls = page.evaluate(  # read together: the panel refreshes twice a second
+            f"[+document.getElementById('{gid}').dataset.value, parseFloat(document.getElementById('{gid}-bar')"
+            f".style.width), document.getElementById('{gid}-bar').className]"
+        )
+        assert -1 <= v <= 1
+        assert abs(width - abs(v) * 50) < 1e-3  # CSS keeps 4 decimals of a percentage
+        assert cls == f"gfill {'buy' if v >= 0 else 'sell'}"
+
+    # footprint: the current bar's rows are the API's rows (price, bid and ask volume text)
+    def footprint_matches():
+        fp = api()["footprint"]
+        shown = page.locator("#of-footprint tbody tr").evaluate_all(
+            "rows => rows.map(r => [r.dataset.price, r.cells[1].innerText, r.cells[3].innerText])"
+        )
+        return fp and shown == [[r["price"], r["bid"], r["ask"]] for r in fp["rows"]]
+
+    _wait(footprint_matches, 10, "footprint rows equal to the API", 0.05)
+
+    # signal feed: rows colored by kind; with the sound on, a new signal beeps
+    page.locator("#of-sound").check()
+    kinds = {"large_order", "absorption", "exhaustion", "imbalance", "iceberg", "regime"}
+    _wait(lambda: page.locator("#of-signals li").count() >= 1, 30, "an order-flow signal")
+    for li in page.locator("#of-signals li").all()[:5]:
+        kind = li.get_attribute("data-kind")
+        assert kind in kinds and f"k-{kind}" in li.get_attribute("class")
+    _wait(lambda: page.evaluate("window.__beeps") >= 1, 30, "a beep for a new signal")
+    page.locator("#orderflow").screenshot(path=str(ARTIFACTS / "dashboard_orderflow.png"))
+    page.screenshot(path=str(ARTIFACTS / "dashboard_orderflow_page.png"), full_page=True)
+    assert not errors, errors
+    page.close()

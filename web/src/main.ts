@@ -80,6 +80,7 @@ function initCharts(): void {
   markers = createSeriesMarkers(candles, []);
   const eq = createChart($("equity-chart"), opts);
   equitySeries = eq.addSeries(LineSeries, { color: "#f0b429", lineWidth: 2 });
+  initOrderFlowChart(opts);
 }
 function barPoint(b: Row): CandlestickData<Time> {
   return { time: Math.floor(b.ts_event / 1e9) as UTCTimestamp, open: +b.open, high: +b.high, low: +b.low, close: +b.close };
@@ -207,12 +208,105 @@ function onAlert(data: Row[] | Row, snapshot: boolean): void {
   $("alerts-empty").hidden = alerts.length > 0;
 }
 
+// ---------------------------------------------------------------- order flow
+let cvdSeries: ISeriesApi<"Line"> | null = null;
+const seenSignals = new Set<string>();
+let signalsPrimed = false;
+let audio: AudioContext | null = null;
+const SIGNAL_TONE: Record<string, number> = { large_order: 660, absorption: 440, exhaustion: 520, imbalance: 880, iceberg: 990, regime: 330 };
+
+function initOrderFlowChart(opts: object): void {
+  const c = createChart($("of-cvd-chart"), opts);
+  cvdSeries = c.addSeries(LineSeries, { color: "#42a5f5", lineWidth: 2 });
+}
+function beep(kind: string): void {
+  if (!$<HTMLInputElement>("of-sound").checked) return;
+  audio ??= new AudioContext();
+  const osc = audio.createOscillator();
+  const gain = audio.createGain();
+  osc.frequency.value = SIGNAL_TONE[kind] ?? 600;
+  gain.gain.setValueAtTime(0.08, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.15);
+  osc.connect(gain).connect(audio.destination);
+  osc.start();
+  osc.stop(audio.currentTime + 0.16);
+}
+function gauge(id: string, v: number | null | undefined): void {
+  const bar = $(`${id}-bar`);
+  const text = $(id);
+  if (v === null || v === undefined || !Number.isFinite(v)) {
+    bar.style.width = "0";
+    text.textContent = "–";
+    text.removeAttribute("data-value");
+    return;
+  }
+  const x = Math.max(-1, Math.min(1, v));
+  bar.className = `gfill ${x >= 0 ? "buy" : "sell"}`;
+  bar.style.left = x >= 0 ? "50%" : `${50 + x * 50}%`;
+  bar.style.width = `${Math.abs(x) * 50}%`;
+  text.textContent = v.toFixed(3);
+  text.dataset.value = String(v);
+}
+function renderFootprint(fp: Row | null, poc: string | null): void {
+  if (!fp) {
+    $("of-fp-title").textContent = "";
+    table("of-footprint", [], "of-fp-empty");
+    return;
+  }
+  $("of-fp-title").textContent = `${utc(fp.start_ns).slice(11, 19)} bar · O ${fp.open} H ${fp.high} L ${fp.low} C ${fp.close} · vol ${fp.volume} · Δ ${fp.delta}`;
+  const rows = (fp.rows as Row[]).map((r) => {
+    const bidCls = r.imbalance === -1 ? "bidv imb-sell" : "bidv";
+    const askCls = r.imbalance === 1 ? "askv imb-buy" : "askv";
+    return `<tr data-price="${esc(r.price)}"${r.price === poc ? ' class="poc"' : ""}><td>${esc(r.price)}</td><td class="${bidCls}">${esc(r.bid)}</td><td class="x">×</td><td class="${askCls}">${esc(r.ask)}</td></tr>`;
+  });
+  table("of-footprint", rows, "of-fp-empty");
+}
+function renderSignals(list: Row[]): void {
+  const fresh: string[] = [];
+  const items = [...list].reverse().map((g) => {
+    const key = `${g.ts_event}:${g.kind}:${g.price}:${g.strength}`;
+    const isNew = !seenSignals.has(key);
+    if (isNew) {
+      seenSignals.add(key);
+      fresh.push(g.kind);
+    }
+    const side = g.strength > 0 ? "bullish" : g.strength < 0 ? "bearish" : "";
+    return `<li class="k-${esc(g.kind)}${isNew && signalsPrimed ? " fresh" : ""}" data-kind="${esc(g.kind)}"><span class="kind">${esc(g.kind)}</span>${utc(g.ts_event).slice(11, 23)} ${side} strength ${esc(Number(g.strength).toFixed(2))}${g.price ? ` at ${esc(g.price)}` : ""}</li>`;
+  });
+  $("of-signals").innerHTML = items.join("");
+  $("of-signals-empty").hidden = items.length > 0;
+  if (signalsPrimed && fresh.length) beep(fresh[0]);
+  signalsPrimed = true;
+}
+function onOrderFlow(v: Row): void {
+  const t = v.totals ?? {};
+  const hasData = (t.trades ?? 0) > 0 || v.book !== null;
+  $("of-empty").hidden = hasData;
+  $("of-body").hidden = !hasData;
+  const of = $("orderflow");
+  of.dataset.trades = String(t.trades ?? 0);
+  of.dataset.cvd = String(v.cvd?.session ?? "");
+  if (!hasData) return;
+  gauge("of-tob", v.book?.tob_imbalance);
+  gauge("of-depth", v.book?.depth_imbalance);
+  $("of-cvd").innerHTML = signed(v.cvd?.session);
+  $("of-cvd-rolling").innerHTML = signed(v.cvd?.rolling);
+  $("of-volume").textContent = t.volume ?? "–";
+  $("of-trades").textContent = String(t.trades ?? "–");
+  $("of-vwap").textContent = t.vwap ?? "–";
+  $("of-poc").textContent = t.poc ?? "–";
+  const series = (v.cvd?.series ?? []) as [number, string][];
+  cvdSeries?.setData(series.map((p) => ({ time: Math.floor(p[0] / 1e9) as UTCTimestamp, value: +p[1] })));
+  renderFootprint(v.footprint, t.poc);
+  renderSignals((v.signals ?? []) as Row[]);
+}
+
 // ---------------------------------------------------------------- socket
 let ws: WebSocket | null = null;
 let retry = 500;
 let lastSeq = 0;
 function topics(): string[] {
-  return ["orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections", `book:${instrument}`, `bars:${instrument}`];
+  return ["orders", "fills", "positions", "account", "engine", "risk", "alerts", "connections", `book:${instrument}`, `bars:${instrument}`, `orderflow:${instrument}`];
 }
 function handle(msg: Row): void {
   if (msg.seq !== lastSeq + 1) console.warn(`sequence gap: ${lastSeq} -> ${msg.seq}`);
@@ -236,6 +330,7 @@ function handle(msg: Row): void {
   else if (t === "connections") renderConnections(d);
   else if (t.startsWith("book:")) renderBook(d);
   else if (t.startsWith("bars:")) onBars(d, snap);
+  else if (t.startsWith("orderflow:")) onOrderFlow(d);
 }
 function connect(): void {
   const proto = location.protocol === "https:" ? "wss" : "ws";
@@ -284,9 +379,11 @@ async function start(): Promise<void> {
     const h = await api("GET", "/api/health");
     instrument = h.instrument_id;
     $("chart-title").textContent = `${instrument} · 1-second bars`;
+    $("of-title").textContent = instrument;
     const badge = $("mode-badge");
     badge.textContent = h.mode_label ?? String(h.mode).toUpperCase();
     badge.className = `badge ${h.mode === "live" ? "live" : "paper"}`;
+    badge.title = `mode reported by /api/health${h.data_source ? ` · data: ${h.data_source}` : ""}`;
     $("banner").textContent = h.banner ?? "";
     connect();
   } catch (e) {
