@@ -8,6 +8,7 @@ Prices are the file's unadjusted Open/Close for both.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +25,13 @@ from tradewire.venues.paper.config import BarFillMode, PaperVenueConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "bars"
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from peers import run_backtrader_sma, yahoo_rows  # noqa: E402
+# load benchmarks/peers.py by path: putting benchmarks/ on sys.path would shadow packages such as ccxt
+_spec = importlib.util.spec_from_file_location("tradewire_bench_peers", ROOT / "benchmarks" / "peers.py")
+_peers = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _peers  # dataclasses resolve the module by name
+_spec.loader.exec_module(_peers)
+run_backtrader_sma, yahoo_rows = _peers.run_backtrader_sma, _peers.yahoo_rows
 
 NS_PER_DAY = 86_400_000_000_000
 
