@@ -45,9 +45,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop running in the
+# main thread for the rest of a session, which would break later tests that call asyncio.run().
 test: $(STAMP) system-deps web
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
