@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tradewire.model import TRANSITIONS, OrderSide, OrderStatus, OrderType, Quantity
@@ -29,6 +29,7 @@ ACTIONS = st.lists(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )  # make_rig is a class
 @given(ACTIONS)
+@example([("limit", False, 4), ("fill", 0, 3), ("modify", 0, 3)])  # modified down to the filled qty: FILLED
 def test_random_sequences_keep_oms_and_portfolio_consistent(make_rig, actions):
     from tradewire.model import QuoteTick
 
@@ -94,9 +95,9 @@ def _replay_status(order, ev, status):
     if target == FILL:
         idx = order.events.index(ev)
         filled = sum(e.last_qty.raw for e in order.events[: idx + 1] if type(e).__name__ == "OrderFilled")
-        qty = order.quantity.raw
+        qty = order.events[0].quantity.raw  # the quantity in force at the fill, not today's (a later modify)
         for e in order.events[: idx + 1]:
-            if type(e).__name__ == "OrderUpdated" and e.quantity is not None:
+            if type(e).__name__ in ("OrderInitialized", "OrderUpdated") and e.quantity is not None:
                 qty = e.quantity.raw
         return OrderStatus.FILLED if filled == qty else OrderStatus.PARTIALLY_FILLED
     if target == "previous":
