@@ -338,7 +338,7 @@ class BinanceServer(BinanceExchange):
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path, method = request.match_info["path"], request.method
         self.request_log.append((method, path))
-        raw_q, raw_b = request.query_string, (await request.text() if request.can_read_body else "")
+        raw_q, raw_b = request.query_string, (await request.text() if request.body_exists else "")
         params = dict(parse_qsl(raw_q, keep_blank_values=True)) | dict(parse_qsl(raw_b, keep_blank_values=True))
         headers: dict[str, str] = {}
         try:

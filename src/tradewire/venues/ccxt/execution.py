@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ccxt.base.errors import MarginModeAlreadySet
+
 from tradewire.core.clock import Clock
 from tradewire.execution.client import ExecutionClient
 from tradewire.execution.reports import FillReport, OrderStatusReport, PositionReport
@@ -156,6 +158,7 @@ class CcxtExecutionClient(ExecutionClient):
         self._by_venue_id: dict[str, ClientOrderId] = {}
         self._accepted: set[ClientOrderId] = set()
         self._closed: set[ClientOrderId] = set()
+        self._configured: set[InstrumentId] = set()  # derivatives symbols whose leverage/margin mode were applied
         self._filled_raw: dict[ClientOrderId, int] = {}
         self._seen_trades: set[tuple[str, str]] = set()
         self._superseded: set[str] = set()
@@ -216,7 +219,13 @@ class CcxtExecutionClient(ExecutionClient):
             await self.conn.instruments.load()
         cfg = self.conn.config
         if cfg.market_type in ("linear", "inverse") and cfg.position_mode and self.ex.has.get("setPositionMode"):
-            await self._call("set_position_mode", lambda: self.ex.set_position_mode(cfg.position_mode == "hedge"))
+            hedged = cfg.position_mode == "hedge"
+            if self.ex.has.get("fetchPositionMode"):  # Binance refuses a no-op change (-4059)
+                mode = await self._call("fetch_position_mode", lambda: self.ex.fetch_position_mode())
+                if mode.get("hedged") is hedged:
+                    hedged = None
+            if hedged is not None:
+                await self._call("set_position_mode", lambda: self.ex.set_position_mode(hedged))
         await self.publish_account_state()
         if self.stream:
             self._tasks.append(asyncio.get_running_loop().create_task(self._watch("orders")))
@@ -225,12 +234,17 @@ class CcxtExecutionClient(ExecutionClient):
             self._tasks.append(asyncio.get_running_loop().create_task(self._poll()))
 
     async def configure_symbol(self, instrument_id: InstrumentId) -> None:
-        """Set leverage and margin mode for one derivatives instrument as configured."""
+        """Set leverage and margin mode for one derivatives instrument as configured (before its first order)."""
         cfg, sym = self.conn.config, self.conn.instruments.symbols.ccxt_symbol(instrument_id)
         if cfg.margin_mode and self.ex.has.get("setMarginMode"):
-            await self._call("set_margin_mode", lambda: self.ex.set_margin_mode(cfg.margin_mode, sym))
+            try:
+                await self._call("set_margin_mode", lambda: self.ex.set_margin_mode(cfg.margin_mode, sym))
+            except Exception as exc:  # already in that mode: Binance answers -4046, ccxt MarginModeAlreadySet
+                if not isinstance(exc.__cause__ or exc, MarginModeAlreadySet):
+                    raise
         if cfg.leverage and self.ex.has.get("setLeverage"):
             await self._call("set_leverage", lambda: self.ex.set_leverage(cfg.leverage, sym))
+        self._configured.add(instrument_id)
 
     def disconnect(self) -> None:
         """Stop the update streams (the connection itself is closed by its owner)."""
@@ -316,6 +330,8 @@ class CcxtExecutionClient(ExecutionClient):
         attempt = 0
         while True:
             try:
+                if ref.instrument_id not in self._configured and self.conn.config.market_type in ("linear", "inverse"):
+                    await self.configure_symbol(ref.instrument_id)
                 res = await self.ex.create_order(ref.symbol, kind, side, qty, px, dict(params))
                 await self._on_order(res, ref)
                 return
