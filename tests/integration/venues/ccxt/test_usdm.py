@@ -218,3 +218,28 @@ def test_position_bookkeeping_matches_binance_rules():
     # flip: close 0.025 at 60100 (realized -5), open 0.010 short at 60100
     assert apply_fill(p, Decimal("-0.035"), Decimal("60100")) == Decimal("-5.000")
     assert (p.amt, p.entry) == (Decimal("-0.010"), Decimal("60100"))
+
+
+def test_maker_fill_arrives_through_order_trade_update(fserver, fh):
+    fserver.advance(300)
+    px = Price(max(fserver.bids) - Decimal("200"), 2)
+    o = fh.factory.limit(IID, OrderSide.BUY, Quantity.from_str("0.005"), px)
+    fh.engine.submit_order(o)
+    assert fh.pump(lambda: fh.of("OrderAccepted", o.client_order_id), 10)
+    before = list(fserver.request_log)
+    fserver.fill_resting(int(o.venue_order_id), "0.005")  # a counterparty arrives: only the user stream tells
+    assert fh.pump(lambda: fh.of("OrderFilled", o.client_order_id), 10)
+    [fill] = fh.of("OrderFilled", o.client_order_id)
+    [venue] = [t for t in fserver.my_trades if t["orderId"] == int(o.venue_order_id)]
+    assert (str(fill.trade_id), fill.last_qty.as_decimal(), fill.last_px.as_decimal()) == (
+        str(venue["id"]), Decimal(venue["qty"]), Decimal(venue["price"]))  # fmt: skip
+    assert (
+        fill.commission.as_decimal()
+        == Decimal(venue["commission"])
+        == px.as_decimal() * Decimal("0.005") * Decimal("0.0002")
+    )
+    assert [r for r in fserver.request_log[len(before) :] if r[1] in ("v1/userTrades", "v1/order")] == []
+    pos = fserver.position()
+    assert (pos["positionAmt"], Decimal(pos["entryPrice"])) == ("0.005", px.as_decimal())
+    [report] = fh.client.generate_position_reports()
+    assert report.quantity.as_decimal() == Decimal("0.005") and report.avg_px_open == px
