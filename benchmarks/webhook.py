@@ -7,7 +7,10 @@ and `PaperExecutionClient`), then sends alerts at a fixed rate with an async htt
 - HTTP latency: request due -> 202 received;
 - order latency: request due -> `OrderAccepted` published on ``events.order.*`` in the server;
 - errors (any non-202 answer, transport error, or an alert without an accepted order);
-- server memory (RSS) before and after the load.
+- server memory (RSS) before and after the load;
+- the server's garbage-collector pauses per generation (``gc.callbacks``), with the collect-and-freeze
+  rounds of ``tradewire run`` (``prepare_process``, every 0.25 s by default; ``--gc-freeze-interval 0``
+  turns them off for comparison).
 
 Both processes read ``time.time_ns()`` (one system clock). The load generator is the raw HTTP/1.1
 open-loop client of ``benchmarks/api.py`` (32 keep-alive connections): each alert has a scheduled send time
@@ -16,7 +19,7 @@ omission). The earlier httpx-based client was itself the bottleneck (its connect
 O(queued requests) per request; py-spy showed the server idle while the client spun at ~40 alerts/s).
 Usage::
 
-    .venv/bin/python benchmarks/webhook.py [--rate 500] [--duration 10]
+    .venv/bin/python benchmarks/webhook.py [--rate 500] [--duration 10] [--gc-freeze-interval 0.25]
 
 The last line printed is a JSON object with the figures. No peer engine is run: none of the peers
 offers a webhook receiver.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -110,6 +114,16 @@ def build_server_app(data_dir: str):
     app = FastAPI()
     app.include_router(build_webhook_router(service))
     rss0 = _rss_kib()
+    gc_pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    gc_start = [0]
+
+    def on_gc(phase: str, info: dict) -> None:  # pause of every collection, automatic or explicit
+        if phase == "start":
+            gc_start[0] = time.perf_counter_ns()
+        else:
+            gc_pauses[info["generation"]].append(time.perf_counter_ns() - gc_start[0])
+
+    app.state.watch_gc = lambda: gc.callbacks.append(on_gc)  # once serving (not the start-up collection)
 
     @app.get("/bench/results")
     def results() -> dict:
@@ -117,18 +131,22 @@ def build_server_app(data_dir: str):
         outcomes: dict[str, int] = {}
         for r in recs:
             outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
-        return {"accepted": accepted, "rss_start_kib": rss0, "rss_now_kib": _rss_kib(), "outcomes": outcomes}
+        gc_stats = {f"gen{g}": {"n": len(p), "max_ms": round(max(p, default=0) / 1e6, 2),
+                                "total_ms": round(sum(p) / 1e6, 1)} for g, p in gc_pauses.items()}  # fmt: skip
+        return {"accepted": accepted, "rss_start_kib": rss0, "rss_now_kib": _rss_kib(), "outcomes": outcomes,
+                "gc": gc_stats, "frozen": gc.get_freeze_count()}  # fmt: skip
 
     return app
 
 
-def serve(port: int, data_dir: str) -> None:
+def serve(port: int, data_dir: str, gc_freeze_interval_s: float | None) -> None:
     import uvicorn
 
     from tradewire.cli.run import prepare_process, server_config
 
     app = build_server_app(data_dir)
-    prepare_process()  # like `tradewire run`: after building, before serving
+    prepare_process(gc_freeze_interval_s=gc_freeze_interval_s)  # like `tradewire run`: after building, before serving
+    app.state.watch_gc()
     uvicorn.Server(server_config(app, "127.0.0.1", port)).run()
 
 
@@ -198,15 +216,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=float, default=500.0, help="alerts per second")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load (the issue's full run: 30)")
+    ap.add_argument(
+        "--gc-freeze-interval",
+        type=float,
+        default=None,
+        help="seconds between the server's collect-and-freeze rounds (0: none; default: tradewire run's)",
+    )
     ap.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    from tradewire.cli.run import GC_FREEZE_INTERVAL_S
+
+    interval = GC_FREEZE_INTERVAL_S if args.gc_freeze_interval is None else args.gc_freeze_interval
     if args.serve is not None:
-        serve(args.serve, args.data_dir)
+        serve(args.serve, args.data_dir, interval or None)
         return
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir])
+        cmd = [sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir]
+        if args.gc_freeze_interval is not None:
+            cmd += ["--gc-freeze-interval", str(args.gc_freeze_interval)]
+        proc = subprocess.Popen(cmd)
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -234,7 +264,7 @@ def main() -> None:
         "accepted_max_ms": round(_pct(out["order_lat"], 1.0), 3),
         "errors": n_err, "server_rss_start_mib": round(srv["rss_start_kib"] / 1024, 1),
         "server_rss_end_mib": round(srv["rss_now_kib"] / 1024, 1), "outcomes": srv["outcomes"],
-        "target_p99_ms": 5.0,
+        "target_p99_ms": 5.0, "gc_freeze_interval_s": interval, "server_gc": srv["gc"],
     }  # fmt: skip
     print(f"alerts sent      {figures['alerts']} at {figures['rate_achieved_per_s']}/s (target {args.rate}/s)")
     print(f"HTTP 202 latency p50 {figures['http_p50_ms']} ms  p99 {figures['http_p99_ms']} ms")
@@ -242,6 +272,8 @@ def main() -> None:
           f"(target p99 <= 5 ms; ratio {figures['accepted_p99_ms'] / 5.0:.2f})")  # fmt: skip
     print(f"errors {n_err} {sorted(set(out['errors']))[:5]}; server RSS {figures['server_rss_start_mib']} -> "
           f"{figures['server_rss_end_mib']} MiB")  # fmt: skip
+    print("server GC pauses (count, max ms, total ms): " + ", ".join(
+        f"{g} {v['n']}/{v['max_ms']}/{v['total_ms']}" for g, v in srv["gc"].items()))  # fmt: skip
     print(json.dumps(figures))
 
 
