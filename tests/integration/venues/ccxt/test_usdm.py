@@ -112,7 +112,7 @@ def test_futures_book_is_gap_free_under_the_pu_rule_and_equals_the_server(fserve
     for d in delivered:
         engine_book.apply_delta(d)
     assert _top(engine_book, 20) == (want_bids, want_asks)
-    client.disconnect()
+    client.disconnect_blocking()
 
 
 def test_limit_submit_and_cancel_then_market_fill_and_reduce_only_close(fserver, fh):
