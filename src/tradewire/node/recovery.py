@@ -270,9 +270,16 @@ def _recover(kernel: Any, store: EventStore, venue_state_path: str | Path, state
     for venue, client in kernel.external_clients.items():
         # a real venue: fills since the oldest order still working here; positions not compared (a spot
         # venue reports balances, not positions)
-        working = [o.init.ts_init for o in state.orders.values() if not o.is_closed and o.instrument_id.venue == venue]
-        fills = client.generate_fill_reports(min(working)) if working else []
-        venues.append((venue, client, list(client.generate_order_status_reports()), fills, None))
+        working = [o for o in state.orders.values() if not o.is_closed and o.instrument_id.venue == venue]
+        register = getattr(client, "register_order", None)
+        if register is not None:  # so the client can look each one up by its client order id
+            for o in working:
+                register(o)
+        # order reports first: looking up an order by client order id teaches the client its venue id,
+        # which its fill reports then carry
+        order_reports = list(client.generate_order_status_reports())
+        fills = client.generate_fill_reports(min(o.init.ts_init for o in working)) if working else []
+        venues.append((venue, client, order_reports, fills, None))
 
     # reconcile, then settle requests in flight at the crash
     ts = clock.timestamp_ns()

@@ -218,6 +218,8 @@ def reconcile(
             order = rec.adopt(r, adopt_unknown)
         if order is not None:
             reported[str(order.client_order_id)] = r
+            if r.venue_order_id is not None:  # an order never acknowledged here: its fills carry this id
+                rec.by_venue_id.setdefault(str(r.venue_order_id), order)
 
     # 2. fills the store does not have
     for f in fill_reports:

@@ -571,15 +571,44 @@ class CcxtExecutionClient(ExecutionClient):
 
     # ------------------------------------------------------------------ reports (engine thread, blocking)
     def generate_order_status_reports(self) -> list[OrderStatusReport]:
-        """Open orders at the venue (all symbols of the connection's market type)."""
+        """Every order the venue knows that matters to reconciliation.
+
+        That is the open orders at the venue (all symbols of the connection's market type) plus, for each
+        order registered with :meth:`register_order` and not known closed here but missing from that list,
+        the venue's answer to a query by its client order id (``origClientOrderId``; Binance spot API
+        "Query order (USER_DATA)"): such an order may have been received and then filled, canceled or expired
+        while tradewire was down. An order the venue answers "does not exist" for is left out, which tells
+        reconciliation it never arrived (so it may be sent again with the same client order id). Without
+        this query a filled order that was never acknowledged here would look unknown and be sent twice:
+        Binance refuses a duplicate ``newClientOrderId`` only while the first order is open.
+
+        Raises
+        ------
+        VenueError
+            When a query fails for any reason other than "order does not exist" (reconciliation must
+            not guess).
+        """
         return self.conn.run(self._order_reports(), 60)
 
     async def _order_reports(self) -> list[OrderStatusReport]:
         self.ex.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
         orders = await self._call("fetch_open_orders", lambda: self.ex.fetch_open_orders())
         syms, ts = self.conn.instruments.symbols, self._now()
+        orders = [o for o in orders if o["symbol"] in syms]
+        listed = {str(o.get("clientOrderId")) for o in orders}
+        for coid, ref in list(self._refs.items()):
+            if coid in self._closed or str(coid) in listed:
+                continue
+            try:
+                o = await self._call("fetch_order", lambda r=ref: self.ex.fetch_order(
+                    None, r.symbol, {"origClientOrderId": str(r.client_order_id)}))  # fmt: skip
+            except OrderNotFoundAtVenue:
+                continue
+            if o.get("id") is not None:
+                self._by_venue_id[str(o["id"])] = ref.client_order_id
+            orders.append(o)
         return [order_status_report(o, self.account_id, self.conn.instruments.get(syms.instrument_id(o["symbol"])), ts)
-                for o in orders if o["symbol"] in syms]  # fmt: skip
+                for o in orders]  # fmt: skip
 
     def generate_fill_reports(self, since_ns: int) -> list[FillReport]:
         """Our executions since ``since_ns`` on every instrument traded or listed in ``instrument_ids``."""
