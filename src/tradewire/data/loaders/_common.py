@@ -76,6 +76,40 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         raise DataFormatError(path, f"cannot read past this line: {exc}", line=n + 1) from None
 
 
+def csv_fields(path: str | Path, lines: Iterable[tuple[int, str]], n: int) -> Iterator[tuple[int, list[str]]]:
+    """The non-empty lines of ``lines`` split on commas, as ``(line number, fields)``.
+
+    Raises
+    ------
+    DataFormatError
+        A line without exactly ``n`` fields (file and line named).
+    """
+    for no, line in lines:
+        if not line:
+            continue
+        f = line.split(",")
+        if len(f) != n:
+            raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
+        yield no, f
+
+
+def column_indexes(path: str | Path, cols: list[str], need: Iterable[str]) -> tuple[int, ...]:
+    """Positions in the header ``cols`` of each column of ``need``, in that order.
+
+    Raises
+    ------
+    DataFormatError
+        A column of ``need`` missing from the header (line 1 of ``path``).
+    """
+    idx = {c: i for i, c in enumerate(cols)}
+    out = []
+    for c in need:
+        if c not in idx:
+            raise DataFormatError(path, f"missing column {c!r}", line=1)
+        out.append(idx[c])
+    return tuple(out)
+
+
 def decimals(text: str) -> int:
     """Number of decimals written in a plain decimal literal (``"1.10785"`` -> 5, ``"46319"`` -> 0)."""
     dot = text.find(".")

@@ -42,6 +42,8 @@ from ._common import (
     NS_PER_S,
     NS_PER_US,
     clean_decimals,
+    column_indexes,
+    csv_fields,
     float_raw,
     float_text,
     interval_from_name,
@@ -173,18 +175,9 @@ def _yahoo_rows(path: Path) -> Iterator[Row]:
     for c in cols:
         if c not in known:
             raise DataFormatError(path, f"unknown column {c!r} (expected {known})", line=1)
-    idx = {c: i for i, c in enumerate(cols)}
-    for need in ("Date", "Open", "High", "Low", "Close", "Volume"):
-        if need not in idx:
-            raise DataFormatError(path, f"missing column {need!r}", line=1)
-    i_d, i_o, i_h, i_l, i_c, i_v = (idx[k] for k in ("Date", "Open", "High", "Low", "Close", "Volume"))
+    i_d, i_o, i_h, i_l, i_c, i_v = column_indexes(path, cols, ("Date", "Open", "High", "Low", "Close", "Volume"))
     n = len(cols)
-    for no, line in lines:
-        if not line:
-            continue
-        f = line.split(",")
-        if len(f) != n:
-            raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
+    for no, f in csv_fields(path, lines, n):
         ts, date_only = parse_iso_ns(f[i_d], path, no)
         if not date_only:
             raise DataFormatError(path, f"Date {f[i_d]!r} has a time of day; use format 'ohlcv-csv'", line=no)
@@ -229,12 +222,7 @@ def _ohlcv_rows(path: Path) -> Iterator[Row]:
     i_o, i_h, i_l, i_c = idx["open"], idx["high"], idx["low"], idx["close"]
     i_v = idx.get("volume")
     n = len(cols)
-    for no, line in lines:
-        if not line:
-            continue
-        f = line.split(",")
-        if len(f) != n:
-            raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
+    for no, f in csv_fields(path, lines, n):
         t = f[ts_col].strip()
         if t.isdigit():
             ts, date_only = _epoch_ns(t, path, no), False

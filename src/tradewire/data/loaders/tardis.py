@@ -29,7 +29,7 @@ from tradewire.model.enums import AggressorSide, BookAction, BookSide
 from tradewire.model.identifiers import InstrumentId, TradeId
 from tradewire.model.objects import Price, Quantity
 
-from ._common import NS_PER_US, iter_lines
+from ._common import NS_PER_US, csv_fields, iter_lines
 from ._rows import Maker, precisions
 from .errors import DataFormatError
 
@@ -60,12 +60,7 @@ def _rows(path: Path, columns: list[str]) -> Iterator[tuple]:
         what = f"unknown column {unknown[0]!r}" if unknown else "missing or reordered columns"
         raise DataFormatError(path, f"{what}: expected {','.join(columns)}", line=1)
     n = len(columns)
-    for no, line in lines:
-        if not line:
-            continue
-        f = line.split(",")
-        if len(f) != n:
-            raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
+    for no, f in csv_fields(path, lines, n):
         try:
             ts, ts_init = int(f[2]) * NS_PER_US, int(f[3]) * NS_PER_US
         except ValueError:
@@ -231,13 +226,7 @@ def iter_tardis_book_snapshot(
     def rows() -> Iterator[tuple]:
         it = iter_lines(path)
         next(it, None)
-        for no, line in it:
-            if not line:
-                continue
-            f = line.split(",")
-            if len(f) != n:
-                raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
-            yield no, f
+        yield from csv_fields(path, it, n)
 
     if price_precision is None or size_precision is None:
         from ._common import text_decimals

@@ -27,7 +27,7 @@ from tradewire.model.data import QuoteTick, TradeTick
 from tradewire.model.enums import AggressorSide
 from tradewire.model.identifiers import InstrumentId, TradeId
 
-from ._common import NS_PER_MS, NS_PER_S, float_text, iter_lines, parse_iso_ns, read_bytes
+from ._common import NS_PER_MS, NS_PER_S, column_indexes, csv_fields, float_text, iter_lines, parse_iso_ns, read_bytes
 from ._rows import Maker, precisions
 from .errors import DataFormatError
 
@@ -227,18 +227,9 @@ def _ft_csv_rows(path: Path) -> Iterator[tuple]:
     for c in cols:
         if c not in known:
             raise DataFormatError(path, f"unknown column {c!r}", line=1)
-    idx = {c: i for i, c in enumerate(cols)}
-    for need in ("timestamp", "id", "side", "price", "amount"):
-        if need not in idx:
-            raise DataFormatError(path, f"missing column {need!r}", line=1)
-    i_t, i_id, i_s, i_p, i_a = (idx[c] for c in ("timestamp", "id", "side", "price", "amount"))
+    i_t, i_id, i_s, i_p, i_a = column_indexes(path, cols, ("timestamp", "id", "side", "price", "amount"))
     n = len(cols)
-    for no, line in lines:
-        if not line:
-            continue
-        f = line.split(",")
-        if len(f) != n:
-            raise DataFormatError(path, f"expected {n} fields, got {len(f)}", line=no)
+    for no, f in csv_fields(path, lines, n):
         if not f[i_t].isdigit():
             raise DataFormatError(path, f"bad timestamp {f[i_t]!r} (epoch ms)", line=no)
         yield no, int(f[i_t]) * NS_PER_MS, f[i_id], f[i_s], f[i_p], f[i_a]
