@@ -54,6 +54,9 @@ class ConnectionConfig(BaseModel):
         Must be True for orders to reach a real (non-sandbox) account; a confirmation is still required.
     margin_mode : {"cross", "isolated"} | None
     position_mode : {"one_way", "hedge"} | None
+        Derivatives position mode, applied at connect. In ``hedge`` mode the venue keeps a LONG and a SHORT
+        position per symbol: a reduce-only order closes the side opposite to its own, any other order opens
+        or adds to the side of its own direction (buy: LONG, sell: SHORT).
     leverage : int | None
         Applied per traded symbol at connect (derivatives).
     url_rewrites : dict[str, str]

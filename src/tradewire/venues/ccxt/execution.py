@@ -282,6 +282,12 @@ class CcxtExecutionClient(CcxtReportsMixin, ExecutionClient):
             params["postOnly"] = True
         if order.reduce_only:
             params["reduceOnly"] = True
+        if self.conn.config.position_mode == "hedge" and self.conn.config.market_type in ("linear", "inverse"):
+            # hedge mode (Binance USD-M "positionSide", Change Position Mode (TRADE)): a reduce-only order closes
+            # the opposite side (a reduce-only sell closes LONG), any other order opens or adds to its own side
+            # (a buy goes to LONG). ccxt's ``hedged`` flag sends exactly that positionSide and drops reduceOnly,
+            # which Binance refuses in hedge mode.
+            params["hedged"] = True
         if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and kind == "limit":
             params["timeInForce"] = order.time_in_force.value.upper()
         px = str(order.price) if kind == "limit" and order.price is not None else None

@@ -243,3 +243,48 @@ def test_maker_fill_arrives_through_order_trade_update(fserver, fh):
     assert (pos["positionAmt"], Decimal(pos["entryPrice"])) == ("0.005", px.as_decimal())
     [report] = fh.client.generate_position_reports()
     assert report.quantity.as_decimal() == Decimal("0.005") and report.avg_px_open == px
+
+
+def test_hedge_mode_opens_both_sides_and_reduce_only_closes_the_opposite_one(fserver):
+    cfg = usdm_config(fserver, position_mode="hedge")
+    conn = CcxtConnection.from_config(cfg, env=ENV)
+    conn.load_instruments()
+    harness = ExecHarness(conn)
+    try:
+        harness.client.connect()
+        assert ("POST", "v1/positionSide/dual") in fserver.request_log and fserver.dual_side
+        fserver.advance(300)
+        from tradewire.execution.factory import OrderFactory
+        from tradewire.model.identifiers import StrategyId
+
+        factory = OrderFactory(StrategyId("s-1"), harness.clock)
+
+        def fill(side: OrderSide, qty: str, **kw):
+            o = factory.market(IID, side, Quantity.from_str(qty), **kw)
+            harness.engine.submit_order(o)
+
+            def done() -> bool:
+                return sum(f.last_qty.as_decimal() for f in harness.of("OrderFilled", o.client_order_id)) == Decimal(
+                    qty
+                )
+
+            assert harness.pump(done, 10), harness.of("OrderRejected")
+            [sent] = [x for x in fserver.orders.values() if x.client_order_id == str(o.client_order_id)]
+            return sent
+
+        assert fill(OrderSide.BUY, "0.030").position_side == "LONG"
+        assert fill(OrderSide.SELL, "0.010").position_side == "SHORT"  # not reduce-only: a short beside the long
+        assert Decimal(fserver.position(position_side="LONG")["positionAmt"]) == Decimal("0.030")
+        assert Decimal(fserver.position(position_side="SHORT")["positionAmt"]) == Decimal("-0.010")
+        sides = {r.position_side: r.quantity.as_decimal() for r in harness.client.generate_position_reports()}
+        assert sides == {PositionSide.LONG: Decimal("0.030"), PositionSide.SHORT: Decimal("0.010")}
+
+        closing = fill(OrderSide.SELL, "0.030", reduce_only=True)  # closes the LONG, leaves the SHORT
+        assert closing.position_side == "LONG"
+        assert Decimal(fserver.position(position_side="LONG")["positionAmt"]) == 0
+        assert Decimal(fserver.position(position_side="SHORT")["positionAmt"]) == Decimal("-0.010")
+        assert fill(OrderSide.BUY, "0.010", reduce_only=True).position_side == "SHORT"
+        assert harness.client.generate_position_reports() == []
+    finally:
+        harness.client.disconnect()
+        conn.close()
