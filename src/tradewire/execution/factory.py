@@ -27,6 +27,8 @@ from tradewire.model.orders import Order
 _new_id = str.__new__
 
 TRAILING_OFFSET_TYPES = ("price", "bps")
+_MARKET = OrderType.MARKET
+_NO_CONTINGENCY = ContingencyType.NONE
 
 
 class OrderFactory:
@@ -91,8 +93,18 @@ class OrderFactory:
                time_in_force: TimeInForce = TimeInForce.GTC, reduce_only: bool = False,
                tags: str | None = None) -> Order:  # fmt: skip
         """Build a market order."""
-        return self._build(instrument_id, side, OrderType.MARKET, quantity, time_in_force=time_in_force,
-                           reduce_only=reduce_only, tags=tags)  # fmt: skip
+        if quantity.raw <= 0:
+            raise ValueError(f"order quantity must be positive, was {quantity}")
+        if time_in_force is TimeInForce.GTD:
+            raise ValueError("GTD orders need expire_time_ns")
+        ts = self.clock.timestamp_ns()
+        self.count += 1
+        coid = _new_id(ClientOrderId, f"O-{self._stamp}-{self.tag}-{self.count}")
+        # positional, in OrderInitialized's field order: the same event as _build's keywords give
+        return Order(OrderInitialized(
+            coid, self.strategy_id, instrument_id, ts, ts, side, _MARKET, quantity, time_in_force, None, None, None,
+            False, reduce_only, None, None, None, None, None, (), _NO_CONTINGENCY, tags,
+        ))  # fmt: skip
 
     def limit(self, instrument_id: InstrumentId, side: OrderSide, quantity: Quantity, price: Price,
               time_in_force: TimeInForce = TimeInForce.GTC, expire_time_ns: int | None = None,

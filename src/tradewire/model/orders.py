@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from tradewire.model.enums import OrderSide, OrderStatus, OrderType
 from tradewire.model.events import (
+    ORDER_EVENT_TYPES,
     OrderAccepted,
     OrderCanceled,
     OrderCancelRejected,
@@ -74,6 +75,12 @@ _add((S.PENDING_CANCEL, *_OPEN, S.FILLED), "OrderCancelRejected", PREVIOUS)
 
 TRANSITIONS: dict[tuple[OrderStatus, str], OrderStatus | str] = dict(_T)
 """The order state machine: ``(status, event kind) -> status`` (``FILL`` resolves by leaves qty)."""
+
+# TRANSITIONS keyed by the event class instead of its name (derived, never edited: one lookup
+# without reading ``__name__``); a class not listed here is looked up by name in TRANSITIONS
+_BY_CLASS: dict[tuple[OrderStatus, type], OrderStatus | str] = {
+    (status, ORDER_EVENT_TYPES[kind]): to for (status, kind), to in TRANSITIONS.items()
+}
 
 
 class Order:
@@ -216,19 +223,43 @@ class Order:
         if event.client_order_id != self.client_order_id:
             raise ValueError(f"event for {event.client_order_id} applied to {self.client_order_id}")
         cls = type(event)
-        kind = cls.__name__
-        target = TRANSITIONS.get((self.status, kind))
-        if target is None:
-            raise InvalidStateTransition(f"{self.client_order_id}: {kind} not allowed in status {self.status.name}")
-        if cls is OrderSubmitted or (cls is OrderAccepted and target is not PREVIOUS):
+        target = _BY_CLASS.get((self.status, cls))
+        if target is None:  # not an exact event class of the table (or not allowed): decide by name
+            kind = cls.__name__
+            target = TRANSITIONS.get((self.status, kind))
+            if target is None:
+                raise InvalidStateTransition(f"{self.client_order_id}: {kind} not allowed in status {self.status.name}")
+        if cls is OrderFilled or cls is OrderSubmitted or (cls is OrderAccepted and target is not PREVIOUS):
             # the hot events first, with the same outcome as the general path below
-            if cls is OrderAccepted:
+            if cls is OrderFilled:
+                last_raw = event.last_qty.raw  # type: ignore[attr-defined]
+                quantity_raw = self.quantity.raw
+                new_filled = self.filled_qty.raw + last_raw
+                if new_filled > quantity_raw:
+                    raise ValueError(
+                        f"{self.client_order_id}: fill {event.last_qty} exceeds leaves {self.leaves_qty} (overfill)"  # type: ignore[attr-defined]
+                    )
+                trade_ids = self._trade_ids
+                trade_id = event.trade_id  # type: ignore[attr-defined]
+                if trade_id in trade_ids:
+                    raise ValueError(f"{self.client_order_id}: duplicate trade id {trade_id}")
+                trade_ids.add(trade_id)
+                self.filled_qty = Quantity.from_raw(new_filled, self.quantity.precision)
+                self._notional_raw += event.last_px.raw * last_raw  # type: ignore[attr-defined]  # scale 1e18, exact
+                comm = event.commission  # type: ignore[attr-defined]
+                code = comm.currency.code
+                prev = self.commissions.get(code)
+                # same currency code: add the raws (Money.__add__ would re-check the currency)
+                self.commissions[code] = comm if prev is None else Money.from_raw(prev.raw + comm.raw, prev.currency)
+                self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
+                target = S.FILLED if new_filled == quantity_raw else S.PARTIALLY_FILLED
+            elif cls is OrderAccepted:
                 self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
             self._previous_status = self.status = target  # type: ignore[assignment]
             self.events.append(event)
             self.ts_last = event.ts_event
             return
-        if isinstance(event, OrderFilled):
+        if isinstance(event, OrderFilled):  # a subclass of OrderFilled
             new_filled = self.filled_qty.raw + event.last_qty.raw
             if new_filled > self.quantity.raw:
                 raise ValueError(
@@ -247,11 +278,6 @@ class Order:
                 new_status = S.FILLED
             else:
                 new_status = S.PARTIALLY_FILLED
-            if cls is OrderFilled:  # no other branch below applies to a fill: finish here
-                self._previous_status = self.status = new_status
-                self.events.append(event)
-                self.ts_last = event.ts_event
-                return
         elif target == PREVIOUS:
             new_status = self._previous_status
         else:

@@ -162,14 +162,20 @@ class Position:
                     self.signed_qty_raw = rest if signed > 0 else -rest
             else:
                 self.signed_qty_raw = cur + signed
-        if fill.order_side is OrderSide.BUY:
+        if signed > 0:
             self.buy_qty_raw += qty
         else:
             self.sell_qty_raw += qty
-        self.peak_qty_raw = max(self.peak_qty_raw, abs(self.signed_qty_raw))
-        code = fill.commission.currency.code
+        size = self.signed_qty_raw
+        if size < 0:
+            size = -size
+        if size > self.peak_qty_raw:
+            self.peak_qty_raw = size
+        comm = fill.commission
+        code = comm.currency.code
         prev = self.commissions.get(code)
-        self.commissions[code] = fill.commission if prev is None else prev + fill.commission
+        # same currency code, so the sum needs no currency check (Money.__add__ keeps the left currency)
+        self.commissions[code] = comm if prev is None else Money.from_raw(prev.raw + comm.raw, prev.currency)
         self.trade_count += 1
         self.last_px = fill.last_px
         self.ts_last = fill.ts_event

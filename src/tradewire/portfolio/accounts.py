@@ -115,16 +115,23 @@ class Account:
                    commission: Money) -> None:  # fmt: skip
         """Move balances for one fill (see the module docstring); ``realized_raw`` is raw Money."""
         settle = instrument.settlement_currency
+        total = self.total
         if instrument.instrument_class is InstrumentClass.SPOT:
             notional = instrument.notional_raw(qty_raw, px_raw)
             if side is OrderSide.BUY:
-                self._add(settle, -notional)
-                if instrument.base_currency is not None:
-                    self._add(instrument.base_currency, qty_raw)
+                notional = -notional
+            else:
+                qty_raw = -qty_raw
+            if settle.code in total:  # the common case inline; _add registers a currency first seen
+                total[settle.code] += notional
             else:
                 self._add(settle, notional)
-                if instrument.base_currency is not None:
-                    self._add(instrument.base_currency, -qty_raw)
+            base = instrument.base_currency
+            if base is not None:
+                if base.code in total:
+                    total[base.code] += qty_raw
+                else:
+                    self._add(base, qty_raw)
         elif realized_raw:
             self._add(settle, realized_raw)
         if commission.raw:

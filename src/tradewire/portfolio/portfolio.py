@@ -47,6 +47,7 @@ from tradewire.portfolio.trades import ClosedTrade, RoundTrip
 _log = logging.getLogger(__name__)
 _S2 = FIXED_SCALAR * FIXED_SCALAR
 _NO_PLAN = object()
+_NETTING = OmsType.NETTING
 _LOCKING = frozenset({"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"})
 
 
@@ -83,6 +84,9 @@ class Portfolio:
         self._net: dict[InstrumentId, int] = {}
         self._net_strategy: dict[tuple[InstrumentId, StrategyId], int] = {}
         self._netting_ids: dict[tuple[InstrumentId, StrategyId], PositionId] = {}
+        # NETTING fills without position_id: (instrument, strategy, fill account id) -> (account, position);
+        # used only while the account still books NETTING; cleared when accounts change
+        self._routes: dict[tuple[InstrumentId, StrategyId, AccountId | None], tuple[Account, Position]] = {}
         self._marks: dict[InstrumentId, int] = {}
         self._round_trips: dict[PositionId, tuple[RoundTrip, int]] = {}  # rt, realized (1e27) at open
         self._closed: list[ClosedTrade] = []
@@ -107,6 +111,7 @@ class Portfolio:
             raise ValueError(f"account {account.id} already registered")
         self.accounts[account.id] = account
         self._by_venue.setdefault(account.venue, account)
+        self._routes.clear()
 
     def account(self, account_id: AccountId) -> Account:
         """The account; raises KeyError naming the id if unknown."""
@@ -184,19 +189,29 @@ class Portfolio:
         KeyError
             If the instrument is not in the cache or no account matches the fill.
         """
-        inst = self.cache.instruments.get(fill.instrument_id)
+        iid = fill.instrument_id
+        inst = self.cache.instruments.get(iid)
         if inst is None:
-            raise KeyError(f"fill {fill.trade_id} for unknown instrument {fill.instrument_id}")
-        acct = self._account_for(fill.account_id, fill.instrument_id)
-        pid = self._position_id(fill, acct)
-        pos = self._positions.get(pid)
-        if pos is None:
-            pos = Position(pid, inst.id, fill.strategy_id, inst.multiplier.raw, inst.settlement_currency,
-                           inst.size_precision)  # fmt: skip
-            self._positions[pid] = pos
-            self._pos_account[pid] = acct
-            self.cache.positions[pid] = pos
-            self._by_instrument.setdefault(inst.id, []).append(pos)
+            raise KeyError(f"fill {fill.trade_id} for unknown instrument {iid}")
+        sid = fill.strategy_id
+        route = None if fill.position_id is not None else self._routes.get((iid, sid, fill.account_id))
+        if route is not None and route[0].oms_type is _NETTING:
+            acct, pos = route
+            pid = pos.position_id
+        else:
+            acct = self._account_for(fill.account_id, iid)
+            pid = self._position_id(fill, acct)
+            pos = self._positions.get(pid)
+            if pos is None:
+                pos = Position(pid, inst.id, sid, inst.multiplier.raw, inst.settlement_currency,
+                               inst.size_precision)  # fmt: skip
+                self._positions[pid] = pos
+                self._pos_account[pid] = acct
+                self.cache.positions[pid] = pos
+                self._by_instrument.setdefault(inst.id, []).append(pos)
+            if fill.position_id is None and acct.oms_type is _NETTING:
+                # the same (instrument, strategy, account) books to the same netting position next time
+                self._routes[(iid, sid, fill.account_id)] = (acct, pos)
         before = pos.signed_qty_raw
         realized_before = pos._realized
         pos.apply(fill)

@@ -106,7 +106,10 @@ class RoundTrip:
         if commission is not None:
             code = commission.currency.code
             prev = self.commissions.get(code)
-            self.commissions[code] = commission if prev is None else prev + commission
+            # same currency code: add the raws (Money.__add__ would re-check the currency)
+            self.commissions[code] = (
+                commission if prev is None else Money.from_raw(prev.raw + commission.raw, prev.currency)
+            )
 
     def close(self, position_id: PositionId, instrument_id: InstrumentId, strategy_id: StrategyId,
               size_precision: int, settlement: Money, ts_exit: int) -> ClosedTrade:  # fmt: skip

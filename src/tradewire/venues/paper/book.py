@@ -4,6 +4,9 @@ Besides the displayed size per level it keeps the size already **consumed** by p
 level, so two paper orders in the same book update cannot take the same liquidity. The consumed size
 of a level is forgotten (the liquidity restored) when the next update for that level arrives: a delta
 at that price (L2) or a new top-of-book quote (L1).
+
+After :meth:`PaperBook.set_top` (L1 quotes) the one level per side is also held as plain ints, so best
+prices and the taker walk of an L1 book (:meth:`PaperBook.take_levels`) cost no sorted-container lookups.
 """
 
 from __future__ import annotations
@@ -21,13 +24,20 @@ _size = dict.__getitem__  # SortedDict is a dict subclass; this skips its Python
 class PaperBook:
     """Two-sided L2 book of raw prices to raw sizes (scale 1e9), with consumed-liquidity tracking."""
 
-    __slots__ = ("asks", "bids", "consumed_asks", "consumed_bids")
+    __slots__ = ("asks", "bids", "consumed_asks", "consumed_bids", "is_l1", "l1_ask", "l1_ask_size", "l1_bid",
+                 "l1_bid_size")  # fmt: skip
 
     def __init__(self) -> None:
         self.bids: SortedDict = SortedDict()  # key: -price_raw (best first)
         self.asks: SortedDict = SortedDict()  # key: price_raw (best first)
         self.consumed_bids: dict[int, int] = {}
         self.consumed_asks: dict[int, int] = {}
+        # L1 mirror of the levels set by set_top (valid while is_l1; a side without size is None/0)
+        self.is_l1 = False
+        self.l1_bid: int | None = None
+        self.l1_bid_size = 0
+        self.l1_ask: int | None = None
+        self.l1_ask_size = 0
 
     def clear(self) -> None:
         """Remove every level and all consumption."""
@@ -35,6 +45,7 @@ class PaperBook:
         self.asks.clear()
         self.consumed_bids.clear()
         self.consumed_asks.clear()
+        self.is_l1 = False
 
     def apply_delta(self, delta: OrderBookDelta) -> None:
         """Apply one delta (ADD/UPDATE set the level size, DELETE or size 0 removes, CLEAR empties).
@@ -45,6 +56,7 @@ class PaperBook:
             On an unknown action or side.
         """
         action = delta.action
+        self.is_l1 = False
         if action is BookAction.CLEAR:
             self.clear()
             return
@@ -66,19 +78,37 @@ class PaperBook:
             raise ValueError(f"unknown book action {action!r} in {delta!r}")
 
     def set_top(self, bid_raw: int, bid_size_raw: int, ask_raw: int, ask_size_raw: int) -> None:
-        """Replace the book by one level per side (L1 quote); consumption is reset."""
+        """Replace the book by one level per side (L1 quote); consumption is reset.
+
+        A side with a size <= 0 has no level.
+        """
         self.clear()
         if bid_size_raw > 0:
             self.bids[-bid_raw] = bid_size_raw
+            self.l1_bid = bid_raw
+            self.l1_bid_size = bid_size_raw
+        else:
+            self.l1_bid = None
+            self.l1_bid_size = 0
         if ask_size_raw > 0:
             self.asks[ask_raw] = ask_size_raw
+            self.l1_ask = ask_raw
+            self.l1_ask_size = ask_size_raw
+        else:
+            self.l1_ask = None
+            self.l1_ask_size = 0
+        self.is_l1 = True
 
     def best_bid_raw(self) -> int | None:
         """Best bid price raw or None."""
+        if self.is_l1:
+            return self.l1_bid
         return -self.bids.peekitem(0)[0] if self.bids else None
 
     def best_ask_raw(self) -> int | None:
         """Best ask price raw or None."""
+        if self.is_l1:
+            return self.l1_ask
         return self.asks.peekitem(0)[0] if self.asks else None
 
     def displayed(self, is_bid: bool, px_raw: int) -> int:
@@ -112,6 +142,33 @@ class PaperBook:
                 avail = _size(levels, key) - get(px, 0)
                 if avail > 0:
                     yield px, avail
+
+    def take_levels(self, take_asks: bool, limit_raw: int | None, want_raw: int) -> tuple[list[tuple[int, int]], int]:
+        """Levels a taker of ``want_raw`` would walk: ``([(price_raw, available_raw), ...], total_available_raw)``.
+
+        Best first, as :meth:`liquidity` yields them, stopping once the total reaches ``want_raw``
+        (the total may then exceed it). An L1 book answers from its one level without iterating.
+        """
+        if self.is_l1:
+            if take_asks:
+                px = self.l1_ask
+                if px is None or (limit_raw is not None and px > limit_raw):
+                    return [], 0
+                avail = self.l1_ask_size - self.consumed_asks.get(px, 0)
+            else:
+                px = self.l1_bid
+                if px is None or (limit_raw is not None and px < limit_raw):
+                    return [], 0
+                avail = self.l1_bid_size - self.consumed_bids.get(px, 0)
+            return ([(px, avail)], avail) if avail > 0 else ([], 0)
+        levels = []
+        total = 0
+        for px, avail in self.liquidity(take_asks, limit_raw):
+            levels.append((px, avail))
+            total += avail
+            if total >= want_raw:
+                break
+        return levels, total
 
     def consume(self, take_asks: bool, px_raw: int, qty_raw: int) -> None:
         """Record that paper fills took ``qty_raw`` at level ``px_raw`` (asks if ``take_asks``)."""

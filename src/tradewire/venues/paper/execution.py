@@ -91,7 +91,7 @@ class PaperExecutionClient(ExecutionClient):
         self.sessions = sessions or AlwaysOpen()
         self._engines: dict[InstrumentId, MatchingEngine] = {}
         self._venue_order_seq = 0
-        self._fills: list[FillReport] = []
+        self._fills: list[FillReport | OrderFilled] = []  # in execution order; restored ones as FillReport
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -240,22 +240,16 @@ class PaperExecutionClient(ExecutionClient):
         return None
 
     def _record_fill(self, vo: VenueOrder, fill: OrderFilled) -> None:
-        self._fills.append(
-            FillReport(
-                self.account_id,
-                fill.instrument_id,
-                fill.venue_order_id,
-                fill.trade_id,
-                fill.order_side,
-                fill.last_qty,
-                fill.last_px,
-                fill.commission,
-                fill.liquidity_side,
-                fill.ts_event,
-                fill.ts_init,
-                fill.client_order_id,
-            )
-        )
+        # kept as the event itself (it carries every FillReport field); reports are built when asked for
+        self._fills.append(fill)
+
+    def _fill_report(self, f: FillReport | OrderFilled) -> FillReport:
+        if type(f) is FillReport:
+            return f
+        return FillReport(
+            self.account_id, f.instrument_id, f.venue_order_id, f.trade_id, f.order_side, f.last_qty, f.last_px,
+            f.commission, f.liquidity_side, f.ts_event, f.ts_init, f.client_order_id,
+        )  # fmt: skip
 
     # -- reconciliation ------------------------------------------------------------------------
     def generate_order_status_reports(self) -> list[OrderStatusReport]:
@@ -280,7 +274,7 @@ class PaperExecutionClient(ExecutionClient):
 
     def generate_fill_reports(self, since_ns: int) -> list[FillReport]:
         """Every fill with ``ts_event >= since_ns``, in execution order."""
-        return [f for f in self._fills if f.ts_event >= since_ns]
+        return [self._fill_report(f) for f in self._fills if f.ts_event >= since_ns]
 
     def generate_position_reports(self) -> list[PositionReport]:
         """The venue's non-flat net positions (average open price rounded half-even to 1e-9)."""
@@ -334,7 +328,7 @@ class PaperExecutionClient(ExecutionClient):
         self._fills = [_fill_from_dict(self.account_id, d) for d in state["fills"]]
 
 
-def _fill_to_dict(f: FillReport) -> dict[str, Any]:
+def _fill_to_dict(f: FillReport | OrderFilled) -> dict[str, Any]:
     return {
         "instrument_id": str(f.instrument_id), "venue_order_id": str(f.venue_order_id), "trade_id": str(f.trade_id),
         "order_side": f.order_side.value, "last_qty": str(f.last_qty), "last_px": str(f.last_px),

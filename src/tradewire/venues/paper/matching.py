@@ -536,13 +536,7 @@ class MatchingEngine:
             return
         book = self.book
         take_asks = vo.is_buy
-        levels = []
-        total = 0
-        for px, avail in book.liquidity(take_asks, limit):
-            levels.append((px, avail))
-            total += avail
-            if total >= want:
-                break
+        levels, total = book.take_levels(take_asks, limit, want)
         tif = vo.time_in_force
         if tif is TimeInForce.FOK and total < want:
             self._cancel_rest(vo, f"FOK: {want} (raw) wanted, {total} (raw) available")

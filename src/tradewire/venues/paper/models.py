@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from tradewire.model.enums import LiquiditySide
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import Money, mul_raw, parse_raw
+from tradewire.model.objects import Currency, Money, mul_raw, parse_raw
 
 # -- fees ---------------------------------------------------------------------------------------
 
@@ -35,20 +35,28 @@ class InstrumentFeeModel(FeeModel):
     """
 
     def __init__(self) -> None:
-        self._rates: dict[object, tuple[int, int]] = {}
+        # per instrument id: (fee per contract raw or None, maker rate raw, taker rate raw, fee currency)
+        self._plans: dict[object, tuple[int | None, int, int, Currency]] = {}
+
+    def _plan(self, instrument: Instrument) -> tuple[int | None, int, int, Currency]:
+        fpc = instrument.fee_per_contract
+        if fpc is not None:
+            plan = (fpc.raw, 0, 0, fpc.currency)
+        else:
+            plan = (None, parse_raw(instrument.maker_fee), parse_raw(instrument.taker_fee),
+                    instrument.settlement_currency)  # fmt: skip
+        self._plans[instrument.id] = plan
+        return plan
 
     def commission(self, instrument: Instrument, qty_raw: int, px_raw: int, liquidity_side: LiquiditySide) -> Money:
         """See class docstring."""
-        cur = instrument.settlement_currency
-        if instrument.fee_per_contract is not None:
-            return Money.from_raw(
-                mul_raw(qty_raw, instrument.fee_per_contract.raw), instrument.fee_per_contract.currency
-            )
-        rates = self._rates.get(instrument.id)
-        if rates is None:
-            rates = (parse_raw(instrument.maker_fee), parse_raw(instrument.taker_fee))
-            self._rates[instrument.id] = rates
-        rate = rates[0] if liquidity_side is LiquiditySide.MAKER else rates[1]
+        plan = self._plans.get(instrument.id)
+        if plan is None:
+            plan = self._plan(instrument)
+        per_contract, maker, taker, cur = plan
+        if per_contract is not None:
+            return Money.from_raw(mul_raw(qty_raw, per_contract), cur)
+        rate = maker if liquidity_side is LiquiditySide.MAKER else taker
         if not rate:
             return Money.from_raw(0, cur)
         return Money.from_raw(mul_raw(instrument.notional_raw(qty_raw, px_raw), rate), cur)
