@@ -1,6 +1,6 @@
 """tradewire.risk: pre-trade checks, account rules (incl. funded-account rule sets) and the kill switch."""
 
-from tradewire.risk.checks import PortfolioView, PreTradeChecker, RateLimiter, SessionProvider, WorkingOrders
+from tradewire.risk.checks import PortfolioView, PreTradeChecker, SessionProvider
 from tradewire.risk.config import (
     BreachAction,
     InstrumentLimits,
@@ -21,6 +21,7 @@ from tradewire.risk.engine import RiskEngine
 from tradewire.risk.events import RiskBreach, TradingStateChanged
 from tradewire.risk.sessions import ExchangeCalendarSessions, next_session_end_ns
 from tradewire.risk.state import JsonFileRiskStateStore, MemoryRiskStateStore, RiskStateError, RiskStateStore
+from tradewire.risk.working import RateLimiter, WorkingOrders
 
 __all__ = [
     "BreachAction", "ExchangeCalendarSessions", "InstrumentLimits", "JsonFileRiskStateStore", "KillSwitchConfig",

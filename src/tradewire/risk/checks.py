@@ -6,6 +6,16 @@ fixed-point, scale 1e9); percentages as integer ratios. Missing data that a conf
 (no price for a market order's notional, no reference price for the collar, no balance for the
 currency) denies the order with a clear reason: nothing passes unchecked.
 
+Latency: the checks run for every order before it reaches the OMS. Instrument fields and limits are
+read once per instrument into raw integers (``_Compiled``, rebuilt when the cache holds a new
+`Instrument` object for the id), the current trading-session interval is cached per instrument and
+asked again only when the clock leaves it, and the pass path builds no text and no temporary
+container, tuple or iterator (each GC-tracked allocation brings the next generation-0 collection
+closer, which then lands inside whichever call allocates: Python docs, ``gc`` module). Reason texts
+are formatted only for a denial. Remaining allocations on the pass path come from the portfolio
+reads (``equity_raw``, ``balance_free_raw``) and, with ``max_contracts`` set, one walk over the open
+positions of the other instruments.
+
 Reason codes
 ------------
 INSTRUMENT_UNKNOWN, INSTRUMENT_NOT_ALLOWED, QUANTITY_INVALID, QUANTITY_NOT_ON_LOT, QUANTITY_BELOW_MIN,
@@ -17,19 +27,19 @@ The engine adds TRADING_HALTED, TRADING_REDUCING, ORDER_UNKNOWN and ORDER_LIST.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
 from tradewire.core.cache import Cache
 from tradewire.model.enums import OrderSide, OrderType
-from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
+from tradewire.model.identifiers import InstrumentId, StrategyId
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import Currency, Money, Price, mul_raw
+from tradewire.model.objects import FIXED_SCALAR, Currency, Money, Price
 from tradewire.model.orders import Order
 from tradewire.risk.config import PreTradeConfig
 from tradewire.risk.rules import dec_to_raw
+from tradewire.risk.working import RateLimiter, WorkingOrders
 
 Denial = tuple[str, str]
 SessionProvider = Callable[[InstrumentId, int], bool]
@@ -73,19 +83,67 @@ def _ratio(pct: Decimal) -> tuple[int, int]:
     return num, den
 
 
+_S = FIXED_SCALAR
+_HALF = _S // 2
+
+
+def mul_raw_exact(a: int, b: int) -> int:
+    """``a * b / 1e9`` rounded half-to-even: the same integer as ``tradewire.model.objects.mul_raw``.
+
+    Written with ``//`` instead of ``divmod`` so that no tuple (a GC-tracked object) is built: this
+    runs several times per pre-trade check.
+    """
+    p = a * b
+    q = p // _S
+    r = p - q * _S
+    if r > _HALF or (r == _HALF and q & 1):
+        q += 1
+    return q
+
+
+def notional_raw(c: _Compiled, qty_raw: int, px_raw: int) -> int:
+    """``Instrument.notional_raw`` (``qty * price * multiplier``, each product rounded half-to-even to
+    scale 1e9) for the instrument ``c`` was compiled from: the same integer, exact.
+
+    Whole quantities and whole multipliers (futures contracts, 1-lot orders) are plain integer products.
+    """
+    n = qty_raw // _S * px_raw if qty_raw % _S == 0 else mul_raw_exact(qty_raw, px_raw)
+    m = c.mult_int
+    return n * m if m is not None else mul_raw_exact(n, c.mult_raw)
+
+
+# enum members as module constants: ``OrderSide.BUY`` is a descriptor lookup on the enum class (~0.3 µs
+# each on CPython 3.11), a module global is a dict read
+_BUY = OrderSide.BUY
 _PRICED = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED, OrderType.TRAILING_STOP_LIMIT})
 _TRIGGERED = frozenset({OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED})
 
 
 class _Compiled:
-    """Per-instrument limits as raw integers (built once per instrument)."""
+    """Per-instrument limits and instrument fields as raw integers (built once per `Instrument` object).
+
+    ``sess_start``/``sess_end``/``sess_open``: the trading-session interval ``[start, end)`` (UTC ns)
+    last reported by the session provider and whether the market is open in it; empty until asked.
+    """
 
     __slots__ = (
-        "allowed", "collar", "denied_text", "fee_kind", "fee_raw", "margin_raw", "max_notional_raw",
-        "max_position_raw", "max_qty_raw",
+        "collar", "denied_text", "fee_kind", "fee_raw", "inst", "inst_max_qty_raw", "lot_raw", "margin_raw",
+        "max_notional_raw", "max_position_raw", "max_qty_raw", "min_notional_raw", "min_qty_raw", "mult_int",
+        "mult_raw", "sess_end", "sess_open", "sess_start", "settle", "tick_raw",
     )  # fmt: skip
 
     def __init__(self, inst: Instrument, cfg: PreTradeConfig) -> None:
+        self.inst = inst
+        self.lot_raw = inst.lot_size.raw
+        self.tick_raw = inst.tick_size.raw
+        self.min_qty_raw = None if inst.min_quantity is None else inst.min_quantity.raw
+        self.inst_max_qty_raw = None if inst.max_quantity is None else inst.max_quantity.raw
+        self.min_notional_raw = None if inst.min_notional is None else inst.min_notional.raw
+        self.mult_raw = inst.multiplier.raw
+        self.mult_int = self.mult_raw // _S if self.mult_raw % _S == 0 else None
+        self.settle = inst.settlement_currency
+        self.sess_start = self.sess_end = 0
+        self.sess_open = False
         iid = str(inst.id)
         lim = cfg.limits_for(iid)
         self.max_qty_raw = None if lim.max_order_quantity is None else dec_to_raw(lim.max_order_quantity)
@@ -104,103 +162,7 @@ class _Compiled:
             self.fee_kind, self.fee_raw = 2, dec_to_raw(max(inst.taker_fee, Decimal(0)))
 
 
-class RateLimiter:
-    """Sliding-window counter: at most ``limit`` events per ``window_ns`` per key (on the caller's clock).
-
-    An event at time t counts against the window ``(t - window_ns, t]``. :meth:`allows` does not
-    record; call :meth:`record` once the guarded action really happens, so denied orders do not use
-    up the budget.
-    """
-
-    __slots__ = ("_events", "limit", "window_ns")
-
-    def __init__(self, limit: int, window_ns: int) -> None:
-        if limit <= 0 or window_ns <= 0:
-            raise ValueError("limit and window_ns must be positive")
-        self.limit = limit
-        self.window_ns = window_ns
-        self._events: dict[object, deque[int]] = {}
-
-    def allows(self, key: object, ts_ns: int) -> bool:
-        """True if one more event at ``ts_ns`` stays within the limit."""
-        q = self._events.get(key)
-        if q is None:
-            return True
-        edge = ts_ns - self.window_ns
-        while q and q[0] <= edge:
-            q.popleft()
-        return len(q) < self.limit
-
-    def record(self, key: object, ts_ns: int) -> None:
-        """Count an event at ``ts_ns``."""
-        q = self._events.get(key)
-        if q is None:
-            q = self._events[key] = deque()
-        q.append(ts_ns)
-
-    def count(self, key: object, ts_ns: int) -> int:
-        """Events in the window ending at ``ts_ns``."""
-        self.allows(key, ts_ns)
-        q = self._events.get(key)
-        return 0 if q is None else len(q)
-
-
-class WorkingOrders:
-    """Orders the risk engine forwarded and that are not closed yet (the same `Order` objects the OMS updates).
-
-    Counts can be stale-high (an order closed without an event reaching :meth:`on_event`); callers
-    :meth:`prune` before denying on a count.
-    """
-
-    __slots__ = ("by_instrument", "by_strategy", "orders")
-
-    def __init__(self) -> None:
-        self.orders: dict[ClientOrderId, Order] = {}
-        self.by_instrument: dict[InstrumentId, dict[ClientOrderId, Order]] = {}
-        self.by_strategy: dict[StrategyId, int] = {}
-
-    def add(self, order: Order) -> None:
-        """Track ``order``."""
-        coid = order.client_order_id
-        if coid in self.orders:
-            return
-        self.orders[coid] = order
-        d = self.by_instrument.get(order.instrument_id)
-        if d is None:
-            d = self.by_instrument[order.instrument_id] = {}
-        d[coid] = order
-        self.by_strategy[order.strategy_id] = self.by_strategy.get(order.strategy_id, 0) + 1
-
-    def remove(self, coid: ClientOrderId) -> None:
-        """Stop tracking an order (no error if unknown)."""
-        order = self.orders.pop(coid, None)
-        if order is None:
-            return
-        self.by_instrument[order.instrument_id].pop(coid, None)
-        self.by_strategy[order.strategy_id] -= 1
-
-    def on_event(self, event: object) -> None:
-        """Drop the order an order event closed (subscribe to ``events.order.*``)."""
-        coid = getattr(event, "client_order_id", None)
-        order = self.orders.get(coid) if coid is not None else None
-        if order is not None and order.status.is_closed:
-            self.remove(coid)
-
-    def prune(self) -> None:
-        """Drop every closed order."""
-        for coid in [c for c, o in self.orders.items() if o.status.is_closed]:
-            self.remove(coid)
-
-    def same_side_leaves_raw(self, instrument_id: InstrumentId, side: OrderSide, exclude: ClientOrderId | None) -> int:
-        """Sum of leaves quantity of open orders on ``side`` for the instrument (raw)."""
-        d = self.by_instrument.get(instrument_id)
-        if not d:
-            return 0
-        total = 0
-        for coid, o in d.items():
-            if o.side is side and coid != exclude and not o.status.is_closed:
-                total += o.quantity.raw - o.filled_qty.raw
-        return total
+_UNSET = object()
 
 
 class PreTradeChecker:
@@ -212,12 +174,18 @@ class PreTradeChecker:
     cache : Cache
         Instruments and latest quotes/trades/bars (reference prices), open positions.
     portfolio : PortfolioView
-        Net positions, equity and free balances.
+        Net positions, equity and free balances. Optional fast readers are used when present:
+        ``equity_raw(currency)`` and ``balance_free_raw(currency)`` (raw ints instead of `Money`), and an
+        ``open_positions`` dict (position id -> position with ``signed_qty_raw``), which the worst-case
+        contracts check walks instead of every position ever opened in ``cache.positions``.
     working : WorkingOrders
         Open orders forwarded by the engine (open-order counts, worst-case position).
     session_provider : SessionProvider | None
         Trading-session test; required when ``config.check_session`` is true for the check to run
         (without one the check is skipped, and the engine reports ``session_check: off`` in status).
+        A provider with an ``interval(instrument_id, ts_ns) -> (start_ns, end_ns, is_open)`` method
+        (:class:`~tradewire.risk.sessions.ExchangeCalendarSessions`) is asked only when the clock
+        leaves the last interval it reported for the instrument.
     max_contracts_raw : int | None
         Account-wide cap on the sum of absolute positions (from the ``max_contracts`` account rule).
     """
@@ -232,8 +200,13 @@ class PreTradeChecker:
         # raw-int readers when the portfolio has them (tradewire's Portfolio does): no Money per check
         self._free_raw = optional_method(portfolio, "balance_free_raw")
         self._equity_raw = optional_method(portfolio, "equity_raw")
+        self._has_open_positions = isinstance(getattr(portfolio, "open_positions", None), dict)
+        self._net_scratch: dict[InstrumentId, int] = {}
         self.working = working
         self.session_provider = session_provider if config.check_session else None
+        self._session_interval = (
+            None if self.session_provider is None else optional_method(self.session_provider, "interval")
+        )
         self.max_contracts_raw = max_contracts_raw
         self._compiled: dict[InstrumentId, _Compiled] = {}
         w = config.rate_window_ns
@@ -248,9 +221,9 @@ class PreTradeChecker:
         self._conc = None if config.max_concentration_pct is None else _ratio(config.max_concentration_pct)
 
     def compiled(self, inst: Instrument) -> _Compiled:
-        """Raw limits for ``inst`` (cached)."""
+        """Raw limits for ``inst`` (cached per instrument id; rebuilt for a new `Instrument` object)."""
         c = self._compiled.get(inst.id)
-        if c is None:
+        if c is None or c.inst is not inst:
             c = self._compiled[inst.id] = _Compiled(inst, self.config)
         return c
 
@@ -260,28 +233,64 @@ class PreTradeChecker:
         cache = self.cache
         q = cache.quotes.get(instrument_id)
         if q is not None:
-            return q.ask_price.raw if side is OrderSide.BUY else q.bid_price.raw
+            return q.ask_price.raw if side is _BUY else q.bid_price.raw
         t = cache.trades.get(instrument_id)
         if t is not None:
             return t.price.raw
         b = cache.bars.get(instrument_id)
         return None if b is None else b.close.raw
 
+    def open_positions(self) -> dict[Any, Any]:
+        """The portfolio's ``open_positions`` dict when it keeps one, else every position in the cache."""
+        return self.portfolio.open_positions if self._has_open_positions else self.cache.positions  # type: ignore[attr-defined]
+
     def worst_case_contracts_raw(self, exclude: InstrumentId | None = None) -> int:
-        """Sum over instruments (except ``exclude``) of ``|net position|`` plus working leaves that add to it."""
-        net: dict[InstrumentId, int] = {}
-        for p in self.cache.positions.values():
-            if p.signed_qty_raw and p.instrument_id != exclude:
-                net[p.instrument_id] = net.get(p.instrument_id, 0) + p.signed_qty_raw
-        total = sum(abs(q) for q in net.values())
-        for iid, orders in self.working.by_instrument.items():
-            if iid == exclude:
-                continue
-            q = net.get(iid, 0)
-            for o in orders.values():
-                if not o.status.is_closed and (q == 0 or (q > 0) == (o.side is OrderSide.BUY)):
-                    total += o.quantity.raw - o.filled_qty.raw
+        """Sum over instruments (except ``exclude``) of ``|net position|`` plus working leaves that add to it.
+
+        Net positions are summed per instrument over the open positions (all strategies); a working
+        order adds its leaves quantity when the instrument is flat or the order is on the side of the
+        net position.
+        """
+        total = 0
+        net = self._net_scratch
+        net.clear()
+        if self._has_open_positions:
+            positions = self.portfolio.open_positions  # type: ignore[attr-defined]
+            # one open position and a net position in ``exclude``: that position is the one (no walk)
+            walk = len(positions) > 1 or (
+                len(positions) == 1 and (exclude is None or not self.portfolio.net_position_raw(exclude))
+            )
+        else:
+            positions = self.cache.positions
+            walk = bool(positions)
+        if walk:
+            for p in positions.values():
+                q = p.signed_qty_raw
+                if q:
+                    iid = p.instrument_id
+                    if iid != exclude:
+                        old = net.get(iid, 0)
+                        net[iid] = old + q
+                        total += abs(old + q) - abs(old)
+        w = self.working
+        if w.has_orders_besides(exclude):
+            for iid, orders in w.by_instrument.items():
+                if iid == exclude:
+                    continue
+                q = net.get(iid, 0)
+                for o in orders.values():
+                    if not o.status.is_closed and (q == 0 or (q > 0) == (o.side is _BUY)):
+                        total += o.quantity.raw - o.filled_qty.raw
         return total
+
+    def _session_open(self, c: _Compiled, instrument_id: InstrumentId, ts_ns: int) -> bool:
+        if c.sess_start <= ts_ns < c.sess_end:
+            return c.sess_open
+        interval = self._session_interval
+        if interval is None:
+            return bool(self.session_provider(instrument_id, ts_ns))  # type: ignore[misc]
+        c.sess_start, c.sess_end, c.sess_open = interval(instrument_id, ts_ns)
+        return c.sess_open
 
     # -- the checks ------------------------------------------------------------------------------
     def check_static(
@@ -293,23 +302,26 @@ class PreTradeChecker:
         if inst is None:
             return "INSTRUMENT_UNKNOWN", f"INSTRUMENT_UNKNOWN: no instrument {instrument_id} in the cache"
         c = self._compiled.get(instrument_id)
-        if c is None:
+        if c is None or c.inst is not inst:
             c = self.compiled(inst)
+        return self._static(c, qty_raw, price, trigger_price)
+
+    @staticmethod
+    def _static(c: _Compiled, qty_raw: int, price: Price | None, trigger_price: Price | None) -> Denial | None:
         if c.denied_text is not None:
             return "INSTRUMENT_NOT_ALLOWED", c.denied_text
-        # quantity
+        inst = c.inst
         if qty_raw <= 0:
             return "QUANTITY_INVALID", f"QUANTITY_INVALID: quantity {fmt_amount(qty_raw)} must be > 0"
-        if qty_raw % inst.lot_size.raw:
+        if qty_raw % c.lot_raw:
             return "QUANTITY_NOT_ON_LOT", (
                 f"QUANTITY_NOT_ON_LOT: quantity {fmt_amount(qty_raw)} is not a multiple of lot size {inst.lot_size}"
             )
-        if inst.min_quantity is not None and qty_raw < inst.min_quantity.raw:
+        if c.min_qty_raw is not None and qty_raw < c.min_qty_raw:
             return "QUANTITY_BELOW_MIN", f"QUANTITY_BELOW_MIN: quantity {fmt_amount(qty_raw)} < {inst.min_quantity}"
-        if inst.max_quantity is not None and qty_raw > inst.max_quantity.raw:
+        if c.inst_max_qty_raw is not None and qty_raw > c.inst_max_qty_raw:
             return "QUANTITY_ABOVE_MAX", f"QUANTITY_ABOVE_MAX: quantity {fmt_amount(qty_raw)} > {inst.max_quantity}"
-        # prices
-        tick = inst.tick_size.raw
+        tick = c.tick_raw
         if price is not None and price.raw % tick:
             return "PRICE_NOT_ON_TICK", f"PRICE_NOT_ON_TICK: price {price} is not a multiple of tick {inst.tick_size}"
         if trigger_price is not None and trigger_price.raw % tick:
@@ -342,11 +354,15 @@ class PreTradeChecker:
             The first failing check, or None when the order passes.
         """
         cache = self.cache
-        denial = self.check_static(instrument_id, order_type, qty_raw, price, trigger_price)
+        inst = cache.instruments.get(instrument_id)
+        if inst is None:
+            return "INSTRUMENT_UNKNOWN", f"INSTRUMENT_UNKNOWN: no instrument {instrument_id} in the cache"
+        c = self._compiled.get(instrument_id)
+        if c is None or c.inst is not inst:
+            c = self.compiled(inst)
+        denial = self._static(c, qty_raw, price, trigger_price)
         if denial is not None:
             return denial
-        inst = cache.instruments[instrument_id]
-        c = self._compiled[instrument_id]
         if c.max_qty_raw is not None and qty_raw > c.max_qty_raw:
             return "MAX_ORDER_QUANTITY", (
                 f"MAX_ORDER_QUANTITY: quantity {fmt_amount(qty_raw)} > limit {fmt_amount(c.max_qty_raw)}"
@@ -368,41 +384,40 @@ class PreTradeChecker:
             px_raw = mp
         # position, reduce-only
         pos = self.portfolio.net_position_raw(instrument_id)
-        signed = qty_raw if side is OrderSide.BUY else -qty_raw
-        if reduce_only and not (pos != 0 and (pos > 0) != (signed > 0) and qty_raw <= abs(pos)):
+        buy = side is _BUY
+        signed = qty_raw if buy else -qty_raw
+        if reduce_only and not (pos != 0 and (pos > 0) != buy and qty_raw <= abs(pos)):
             return "REDUCE_ONLY", (
                 f"REDUCE_ONLY: {side.value} {fmt_amount(qty_raw)} would not reduce position {fmt_amount(pos)}"
             )
         # notional
-        notional = inst.notional_raw(qty_raw, px_raw)
-        anot = abs(notional)
-        ccy = inst.settlement_currency
-        if inst.min_notional is not None and anot < inst.min_notional.raw:
+        anot = abs(notional_raw(c, qty_raw, px_raw))
+        if c.min_notional_raw is not None and anot < c.min_notional_raw:
             return "NOTIONAL_BELOW_MIN", (
-                f"NOTIONAL_BELOW_MIN: notional {fmt_amount(anot, ccy.code)} < minimum {inst.min_notional}"
+                f"NOTIONAL_BELOW_MIN: notional {fmt_amount(anot, c.settle.code)} < minimum {inst.min_notional}"
             )
         if c.max_notional_raw is not None and anot > c.max_notional_raw:
             return "MAX_NOTIONAL", (
-                f"MAX_NOTIONAL: notional {fmt_amount(anot, ccy.code)} > limit "
-                f"{fmt_amount(c.max_notional_raw, ccy.code)}"
+                f"MAX_NOTIONAL: notional {fmt_amount(anot, c.settle.code)} > limit "
+                f"{fmt_amount(c.max_notional_raw, c.settle.code)}"
             )
         # collar (fat finger)
+        ref: Any = _UNSET
         if c.collar is not None and (price is not None or trigger_price is not None):
             ref = cache.last_price_raw(instrument_id)
             if ref is None or ref == 0:
                 return "PRICE_COLLAR", f"PRICE_COLLAR: no reference price for {instrument_id} to check the collar"
             num, den = c.collar
-            for label, p in (("price", price), ("trigger price", trigger_price)):
-                if p is not None and abs(p.raw - ref) * 100 * den > num * abs(ref):
-                    dev = Decimal(abs(p.raw - ref) * 100) / Decimal(abs(ref))
-                    return "PRICE_COLLAR", (
-                        f"PRICE_COLLAR: {label} {p} is {dev.quantize(Decimal('0.01'))}% from reference "
-                        f"{fmt_amount(ref)} > {Decimal(num) / den}%"
-                    )
+            limit = num * abs(ref)
+            if price is not None and abs(price.raw - ref) * 100 * den > limit:
+                return _collar_denial("price", price, ref, num, den)
+            if trigger_price is not None and abs(trigger_price.raw - ref) * 100 * den > limit:
+                return _collar_denial("trigger price", trigger_price, ref, num, den)
         # position limits (worst case: same-side working orders fill as well)
-        exclude = None if modify_of is None else modify_of.client_order_id
-        pending = self.working.same_side_leaves_raw(instrument_id, side, exclude)
-        projected = pos + signed + (pending if side is OrderSide.BUY else -pending)
+        pending = self.working.same_side_leaves_raw(
+            instrument_id, side, None if modify_of is None else modify_of.client_order_id
+        )
+        projected = pos + signed + (pending if buy else -pending)
         increases = abs(projected) > abs(pos)
         if increases and c.max_position_raw is not None and abs(projected) > c.max_position_raw:
             return "MAX_POSITION", (
@@ -417,13 +432,15 @@ class PreTradeChecker:
                     f"{fmt_amount(self.max_contracts_raw)}"
                 )
         if increases and self._conc is not None:
+            ccy = c.settle
             try:
                 eq_raw = self._equity_raw
                 eq = eq_raw(ccy) if eq_raw is not None else self.portfolio.equity(ccy).raw
             except KeyError:
                 return "NO_ACCOUNT", f"NO_ACCOUNT: no equity in {ccy.code} for the concentration check"
-            mark = cache.last_price_raw(instrument_id) or px_raw
-            exposure = abs(inst.notional_raw(abs(projected), mark))
+            if ref is _UNSET:
+                ref = cache.last_price_raw(instrument_id)
+            exposure = abs(notional_raw(c, abs(projected), ref or px_raw))
             num, den = self._conc
             if eq <= 0 or exposure * 100 * den > num * eq:
                 return "MAX_CONCENTRATION", (
@@ -461,48 +478,38 @@ class PreTradeChecker:
                 f"RATE_LIMIT: strategy {strategy_id} reached {self.modify_rate.limit} modifies per "
                 f"{self.modify_rate.window_ns / 1e9:g}s"
             )
-        if self.session_provider is not None and not self.session_provider(instrument_id, ts_ns):
+        if self.session_provider is not None and not self._session_open(c, instrument_id, ts_ns):
             return "MARKET_CLOSED", f"MARKET_CLOSED: trading session for {instrument_id} is closed at {ts_ns}"
         # balance / margin for the part that adds exposure
         if cfg.check_balance:
-            return self._check_balance(inst, c, side, qty_raw, px_raw, pos, modify_of)
+            return self._check_balance(c, buy, qty_raw, px_raw, pos, modify_of)
         return None
 
     def _check_balance(
-        self, inst: Instrument, c: _Compiled, side: OrderSide, qty_raw: int, px_raw: int, pos: int,
-        modify_of: Order | None,
-    ) -> Denial | None:  # fmt: skip
+        self, c: _Compiled, buy: bool, qty_raw: int, px_raw: int, pos: int, modify_of: Order | None
+    ) -> Denial | None:
+        inst = c.inst
         if modify_of is not None:
             qty_raw -= modify_of.quantity.raw  # only an increase needs more funds
             if qty_raw <= 0:
                 return None
         if c.margin_raw == 0 and inst.base_currency is not None:
-            if side is OrderSide.SELL:  # spot: sell what is held in the base asset
-                ccy = inst.base_currency
-                required = qty_raw
-            else:
-                ccy = inst.quote_currency
-                notional = abs(inst.notional_raw(qty_raw, px_raw))
-                required = notional + self._fee_raw(c, qty_raw, notional)
-            return self._compare(ccy, required, "INSUFFICIENT_BALANCE")
-        adding = qty_raw if pos == 0 or (pos > 0) == (side is OrderSide.BUY) else max(0, qty_raw - abs(pos))
+            if not buy:  # spot: sell what is held in the base asset
+                return self._compare(inst.base_currency, qty_raw, "INSUFFICIENT_BALANCE")
+            notional = abs(notional_raw(c, qty_raw, px_raw))
+            return self._compare(inst.quote_currency, notional + _fee_raw(c, qty_raw, notional), "INSUFFICIENT_BALANCE")
+        adding = qty_raw if pos == 0 or (pos > 0) == buy else max(0, qty_raw - abs(pos))
         if adding == 0:
             return None
-        notional = abs(inst.notional_raw(adding, px_raw))
-        fee = self._fee_raw(c, adding, notional)
+        notional = abs(notional_raw(c, adding, px_raw))
+        fee = _fee_raw(c, adding, notional)
         if c.margin_raw:
-            return self._compare(inst.settlement_currency, mul_raw(notional, c.margin_raw) + fee, "INSUFFICIENT_MARGIN")
-        if side is OrderSide.SELL:
+            return self._compare(c.settle, mul_raw_exact(notional, c.margin_raw) + fee, "INSUFFICIENT_MARGIN")
+        if not buy:
             return "INSUFFICIENT_BALANCE", (
                 f"INSUFFICIENT_BALANCE: a cash account cannot open a short {inst.id} position of {fmt_amount(adding)}"
             )
-        return self._compare(inst.settlement_currency, notional + fee, "INSUFFICIENT_BALANCE")
-
-    @staticmethod
-    def _fee_raw(c: _Compiled, qty_raw: int, notional_raw: int) -> int:
-        if c.fee_kind == 1:
-            return mul_raw(c.fee_raw, qty_raw)
-        return mul_raw(notional_raw, c.fee_raw) if c.fee_raw else 0
+        return self._compare(c.settle, notional + fee, "INSUFFICIENT_BALANCE")
 
     def _compare(self, ccy: Currency, required: int, code: str) -> Denial | None:
         try:
@@ -530,4 +537,22 @@ class PreTradeChecker:
             self.modify_rate.record(strategy_id, ts_ns)
 
 
-__all__ = ["Denial", "PortfolioView", "PreTradeChecker", "RateLimiter", "SessionProvider", "WorkingOrders"]
+def _fee_raw(c: _Compiled, qty_raw: int, notional_raw: int) -> int:
+    """Taker fee of an order: per contract, or a rate of the notional (raw Money)."""
+    if c.fee_kind == 1:
+        return c.fee_raw * (qty_raw // _S) if qty_raw % _S == 0 else mul_raw_exact(c.fee_raw, qty_raw)
+    return mul_raw_exact(notional_raw, c.fee_raw) if c.fee_raw else 0
+
+
+def _collar_denial(label: str, p: Price, ref: int, num: int, den: int) -> Denial:
+    dev = Decimal(abs(p.raw - ref) * 100) / Decimal(abs(ref))
+    return "PRICE_COLLAR", (
+        f"PRICE_COLLAR: {label} {p} is {dev.quantize(Decimal('0.01'))}% from reference "
+        f"{fmt_amount(ref)} > {Decimal(num) / den}%"
+    )
+
+
+__all__ = [
+    "Denial", "PortfolioView", "PreTradeChecker", "RateLimiter", "SessionProvider", "WorkingOrders", "mul_raw_exact",
+    "notional_raw",
+]  # fmt: skip

@@ -35,19 +35,13 @@ from tradewire.model.events import OrderDenied, OrderInitialized, OrderModifyRej
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from tradewire.model.objects import Currency, Quantity
 from tradewire.model.orders import Order
-from tradewire.risk.checks import (
-    PortfolioView,
-    PreTradeChecker,
-    SessionProvider,
-    WorkingOrders,
-    fmt_amount,
-    optional_method,
-)
+from tradewire.risk.checks import PortfolioView, PreTradeChecker, SessionProvider, fmt_amount, optional_method
 from tradewire.risk.config import BreachAction, ResetPolicy, RiskConfig
 from tradewire.risk.events import RiskBreach, TradingStateChanged
 from tradewire.risk.rules import AccountRule, AccountSnapshot, MaxContractsRule, build_rule, dec_to_raw, pct_text
 from tradewire.risk.sessions import next_session_end_ns
 from tradewire.risk.state import STATE_VERSION, MemoryRiskStateStore, RiskStateStore
+from tradewire.risk.working import WorkingOrders
 
 log = logging.getLogger("tradewire.risk")
 
@@ -55,6 +49,12 @@ EXEC_EXECUTE = "ExecutionEngine.execute"
 EXEC_PROCESS = "ExecutionEngine.process"
 RISK_TOPIC = "events.risk"
 _ALERT = "RiskEngine.session_end"
+# enum members as module constants for the per-order paths (a class attribute read of an enum member is a
+# descriptor call on CPython 3.11)
+_ACTIVE = TradingState.ACTIVE
+_HALTED = TradingState.HALTED
+_REDUCING = TradingState.REDUCING
+_BUY = OrderSide.BUY
 
 
 class RiskEngine:
@@ -161,10 +161,13 @@ class RiskEngine:
         (code, text) | None
             The first denial, or None if the order would pass.
         """
-        ts = self.clock.timestamp_ns()
-        gate = self._state_gate(order.instrument_id, order.side, order.quantity.raw)
-        if gate is not None:
-            return gate
+        return self._check(order, self.clock.timestamp_ns())
+
+    def _check(self, order: Order, ts: int) -> tuple[str, str] | None:
+        if self.trading_state is not _ACTIVE:
+            gate = self._state_gate(order.instrument_id, order.side, order.quantity.raw)
+            if gate is not None:
+                return gate
         return self.checker.check(
             order.strategy_id, order.instrument_id, order.side, order.order_type, order.quantity.raw, order.price,
             order.trigger_price, order.reduce_only, ts,
@@ -172,12 +175,12 @@ class RiskEngine:
 
     def _state_gate(self, instrument_id: InstrumentId, side: OrderSide, qty_raw: int) -> tuple[str, str] | None:
         st = self.trading_state
-        if st is TradingState.ACTIVE:
+        if st is _ACTIVE:
             return None
-        if st is TradingState.HALTED:
+        if st is _HALTED:
             return "TRADING_HALTED", f"TRADING_HALTED: {self.state_reason}"
         pos = self.portfolio.net_position_raw(instrument_id)
-        if pos != 0 and (pos > 0) != (side is OrderSide.BUY) and qty_raw <= abs(pos):
+        if pos != 0 and (pos > 0) != (side is _BUY) and qty_raw <= abs(pos):
             return None
         return "TRADING_REDUCING", (
             f"TRADING_REDUCING: only orders reducing the position pass ({side.value} {fmt_amount(qty_raw)} "
@@ -186,11 +189,12 @@ class RiskEngine:
 
     def _submit(self, cmd: SubmitOrder) -> None:
         order = cmd.order
-        denial = self.check_order(order)
+        ts = self.clock.timestamp_ns()
+        denial = self._check(order, ts)
         if denial is not None:
             self._deny(order, denial)
             return
-        self.checker.record_submit(order.strategy_id, self.clock.timestamp_ns())
+        self.checker.record_submit(order.strategy_id, ts)
         self.working.add(order)
         self.forwarded += 1
         self.bus.send(EXEC_EXECUTE, cmd)
@@ -204,7 +208,7 @@ class RiskEngine:
         if denial is None:
             ts = self.clock.timestamp_ns()
             for child in children:
-                if self.trading_state is TradingState.HALTED:
+                if self.trading_state is _HALTED:
                     denial = self._state_gate(child.instrument_id, child.side, child.quantity.raw)
                 else:  # children close the entry: structural checks only, no exposure limits
                     denial = self.checker.check_static(
@@ -236,9 +240,9 @@ class RiskEngine:
         new_qty = cmd.quantity.raw if cmd.quantity is not None else order.quantity.raw
         denial: tuple[str, str] | None = None
         st = self.trading_state
-        if st is TradingState.HALTED:
+        if st is _HALTED:
             denial = ("TRADING_HALTED", f"TRADING_HALTED: {self.state_reason}")
-        elif st is TradingState.REDUCING and new_qty > order.quantity.raw:
+        elif st is _REDUCING and new_qty > order.quantity.raw:
             denial = ("TRADING_REDUCING", f"TRADING_REDUCING: quantity increase not allowed; {self.state_reason}")
         if denial is None:
             denial = self.checker.check(
@@ -330,7 +334,7 @@ class RiskEngine:
             self._dirty = True
         contracts = 0
         if self.checker.max_contracts_raw is not None:
-            contracts = sum(abs(p.signed_qty_raw) for p in self.cache.positions.values())
+            contracts = sum(abs(p.signed_qty_raw) for p in self.checker.open_positions().values())
         return AccountSnapshot(ts, equity, self.session_start_equity_raw, self.starting_raw, contracts)
 
     def _roll_sessions(self, ts: int) -> None:
@@ -527,7 +531,7 @@ class RiskEngine:
         starting = self.starting_raw if self.starting_raw is not None else equity
         if equity is not None and starting is not None:
             sse = self.session_start_equity_raw if self.session_start_equity_raw is not None else equity
-            contracts = sum(abs(p.signed_qty_raw) for p in self.cache.positions.values())
+            contracts = sum(abs(p.signed_qty_raw) for p in self.checker.open_positions().values())
             snap = AccountSnapshot(ts, equity, sse, starting, contracts)
             out["account"] = {
                 "currency": self.currency.code, "starting_balance": raw_to_text(starting),

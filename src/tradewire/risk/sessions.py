@@ -3,7 +3,9 @@
 :func:`next_session_end_ns` gives the end of the risk trading day (daily-loss reset, end-of-day
 trailing) from a local close time and timezone. :class:`ExchangeCalendarSessions` answers "is the
 market open now?" for the pre-trade session check from ``exchange_calendars`` calendars, caching the
-current open or closed interval so the hot path is two integer comparisons.
+current open or closed interval so the hot path is two integer comparisons; the pre-trade checker
+keeps the interval per instrument (:meth:`ExchangeCalendarSessions.interval`) and asks again only when
+the clock leaves it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tradewire.model.identifiers import InstrumentId
 
 _NS = 1_000_000_000
+_ALWAYS = (-(2**63), 2**63, True)  # every int64 ns timestamp
 
 
 def next_session_end_ns(ts_ns: int, tz: ZoneInfo, close: dtime) -> int:
@@ -82,18 +85,35 @@ class ExchangeCalendarSessions:
 
     def __call__(self, instrument_id: InstrumentId, ts_ns: int) -> bool:
         """True when ``instrument_id``'s venue is in session at ``ts_ns``."""
+        return self.interval(instrument_id, ts_ns)[2]
+
+    def interval(self, instrument_id: InstrumentId, ts_ns: int) -> tuple[int, int, bool]:
+        """The session interval of ``instrument_id``'s venue that contains ``ts_ns``.
+
+        Returns
+        -------
+        (start_ns, end_ns, is_open)
+            ``[start_ns, end_ns)`` in UTC ns: an open session (``is_open`` True, from its open minute to
+            its close minute) or the closed gap between two sessions. An always-open venue gives one
+            interval covering every int64 nanosecond timestamp.
+
+        Raises
+        ------
+        KeyError
+            If the venue has no calendar and is not always open, or ``ts_ns`` is outside the calendar.
+        """
         venue = instrument_id.rpartition(".")[2]
         iv = self._interval.get(venue)
         if iv is not None and iv[0] <= ts_ns < iv[1]:
-            return iv[2]
+            return iv
         if venue in self._always:
-            return True
+            return _ALWAYS
         cal = self._cals.get(venue)
         if cal is None:
             raise KeyError(f"no trading calendar configured for venue {venue} ({instrument_id})")
         return self._lookup(venue, cal, ts_ns)
 
-    def _lookup(self, venue: str, cal, ts_ns: int) -> bool:
+    def _lookup(self, venue: str, cal, ts_ns: int) -> tuple[int, int, bool]:
         import pandas as pd
 
         minute = pd.Timestamp(ts_ns, unit="ns", tz="UTC").floor("min")
@@ -116,5 +136,5 @@ class ExchangeCalendarSessions:
         else:
             start = cal.previous_close(minute + pd.Timedelta(minutes=1))
             end = cal.next_open(minute)
-        self._interval[venue] = (start.value, end.value, is_open)
-        return is_open
+        iv = self._interval[venue] = (start.value, end.value, is_open)
+        return iv
