@@ -1,25 +1,36 @@
 """Webhook load benchmark: alerts over loopback HTTP -> RiskEngine -> ExecutionEngine -> paper venue.
 
-Starts a uvicorn server in a subprocess (the webhook router, a `WebhookService` with the SQLite
-idempotency store, and an engine thread running the real `RiskEngine`, `ExecutionEngine`, `Portfolio`
-and `PaperExecutionClient`), then sends alerts at a fixed rate with an async httpx client and measures
+Starts a server subprocess and sends alerts to it at a fixed rate. Two chains (``--chain``):
 
-- HTTP latency: request due -> 202 received;
-- order latency: request due -> `OrderAccepted` published on ``events.order.*`` in the server;
+- ``node`` (default): what ``tradewire run`` serves, built the same way: a ``TradingNode`` replaying the bundled
+  Binance session in real time (its SMA strategy trading too), the event store recording every order event
+  (``OrderInitialized``/``OrderSubmitted`` durably, on the engine thread, before the venue gets the order), the
+  webhook service from the environment settings with its SQLite idempotency store, the whole API app, order
+  retention and the event store's ``synchronous`` mode as ``tradewire run`` sets them;
+- ``minimal``: the webhook router, the service and an engine thread with ``RiskEngine``, ``ExecutionEngine``,
+  ``Portfolio`` and ``PaperExecutionClient`` on one quote: no event store, no market data, no API (the chain
+  this benchmark measured before the node chain existed).
+
+Measured:
+
+- HTTP latency: request due -> 202 received; order latency: request due -> ``OrderAccepted`` in the server;
+- per-stage timestamps of every alert (the service's ``stage_hook`` and the order events on the bus, see
+  ``SEGMENTS``), with a breakdown of the alerts slower than ``--slow-ms``;
 - errors (any non-202 answer, transport error, or an alert without an accepted order);
-- server memory (RSS) before and after the load;
-- the server's garbage-collector pauses per generation (``gc.callbacks``), with the collect-and-freeze
-  rounds of ``tradewire run`` (``prepare_process``, every 0.25 s by default; ``--gc-freeze-interval 0``
-  turns them off for comparison).
+- server memory (RSS) at start, when the load starts and after it, per alert, and the orders left in the
+  ``Cache`` (``--retention``: closed orders kept per strategy, 0 = all);
+- the server's garbage-collector pauses per generation (``gc.callbacks``), with the collect-and-freeze rounds of
+  ``tradewire run`` (``--gc-freeze-interval 0`` turns them off for comparison);
+- the load average before and after (the machine is shared: compare runs taken at similar load).
 
 Both processes read ``time.time_ns()`` (one system clock). The load generator is the raw HTTP/1.1
 open-loop client of ``benchmarks/api.py`` (32 keep-alive connections): each alert has a scheduled send time
 and latencies count from it, so a server or client that falls behind shows as latency (no coordinated
-omission). The earlier httpx-based client was itself the bottleneck (its connection pool costs
-O(queued requests) per request; py-spy showed the server idle while the client spun at ~40 alerts/s).
+omission).
 Usage::
 
-    .venv/bin/python benchmarks/webhook.py [--rate 500] [--duration 10] [--gc-freeze-interval 0.25]
+    .venv/bin/python benchmarks/webhook.py [--chain node|minimal] [--rate 500] [--duration 10]
+        [--db-synchronous FULL|NORMAL] [--retention 1000] [--gc-freeze-interval 0.25]
 
 The last line printed is a JSON object with the figures. No peer engine is run: none of the peers
 offers a webhook receiver.
@@ -52,8 +63,56 @@ def _rss_kib() -> int:
 
 
 # --------------------------------------------------------------------------- server side
-def build_server_app(data_dir: str):
-    """The app served in the subprocess: webhook router + engine thread + result routes."""
+class StageRecorder:
+    """Per-alert stage timestamps (``time.time_ns()``) in the server: the service's stage hook plus the order
+    events of the alert's first order on the bus (``OrderInitialized``: risk passed and the OMS built the
+    order; ``OrderSubmitted``: the initialized order was recorded; ``OrderAccepted``: the venue acknowledged)."""
+
+    EVENTS = {"OrderInitialized": "initialized", "OrderSubmitted": "submitted", "OrderAccepted": "accepted"}
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, int]] = {}
+        self.by_order: dict[str, dict[str, int]] = {}
+
+    def on_stage(self, alert_key: str, stage: str, ts: int) -> None:
+        self.by_key.setdefault(alert_key, {})[stage] = ts
+
+    def on_order_event(self, ev) -> None:
+        stage = self.EVENTS.get(type(ev).__name__)
+        if stage is not None:
+            self.by_order.setdefault(str(ev.client_order_id), {})[stage] = time.time_ns()
+
+
+def _gc_watch() -> tuple[dict[int, list[int]], object]:
+    pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    start = [0]
+
+    def on_gc(phase: str, info: dict) -> None:  # pause of every collection, automatic or explicit
+        if phase == "start":
+            start[0] = time.perf_counter_ns()
+        else:
+            pauses[info["generation"]].append(time.perf_counter_ns() - start[0])
+
+    return pauses, on_gc
+
+
+def _results_route(app, service, cache, stages: StageRecorder, rss0: int, gc_pauses: dict) -> None:
+    @app.get("/bench/results")
+    def results() -> dict:
+        outcomes: dict[str, int] = {}
+        for r in service.recent_alerts(10**9):
+            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        gc_stats = {f"gen{g}": {"n": len(p), "max_ms": round(max(p, default=0) / 1e6, 2),
+                                "total_ms": round(sum(p) / 1e6, 1)} for g, p in gc_pauses.items()}  # fmt: skip
+        return {"stages": stages.by_key, "orders": stages.by_order, "rss_start_kib": rss0, "rss_now_kib": _rss_kib(),
+                "outcomes": outcomes, "gc": gc_stats, "frozen": gc.get_freeze_count(),
+                "cache_orders": len(cache.orders), "cache_evicted": getattr(cache, "evicted_orders", 0),
+                "cache_orders_open": sum(1 for o in cache.orders.values() if o.is_open)}  # fmt: skip
+
+
+def build_minimal_app(data_dir: str, stages: StageRecorder, keep: int):
+    """The earlier, smaller chain: webhook router + engine thread (risk, OMS, paper venue on one quote), no
+    event store, no market data."""
     from fastapi import FastAPI
 
     from tradewire.api.webhook import build_webhook_router
@@ -62,7 +121,6 @@ def build_server_app(data_dir: str):
     from tradewire.core.clock import LiveClock
     from tradewire.execution.engine import ExecutionEngine
     from tradewire.model import AccountId, Money, Price, Quantity, QuoteTick, Venue, crypto_spot
-    from tradewire.model.events import OrderAccepted
     from tradewire.portfolio import CashAccount, Portfolio
     from tradewire.risk.engine import RiskEngine
     from tradewire.signals.config import SourceConfig
@@ -72,6 +130,8 @@ def build_server_app(data_dir: str):
 
     clock = LiveClock()
     bus, cache = MessageBus(), Cache()
+    if keep > 0:
+        cache.enable_order_retention(bus, keep, None)
     inst = crypto_spot("BTCUSDT", "BINANCE", "BTC", "USDT", 2, 5)
     cache.add_instrument(inst)
     portfolio = Portfolio(cache, bus, clock)
@@ -89,20 +149,14 @@ def build_server_app(data_dir: str):
     )
     cache.quotes[inst.id] = tick
     paper.process_quote_tick(tick)
-
-    accepted: dict[str, int] = {}
-
-    def on_order_event(ev) -> None:
-        if isinstance(ev, OrderAccepted):
-            accepted[str(ev.client_order_id)] = time.time_ns()
-
-    bus.subscribe("events.order.*", on_order_event)
+    bus.subscribe("events.order.*", stages.on_order_event, priority=1000)
     wake = threading.Event()
     cfg = SourceConfig(secret=SECRET, default_venue="BINANCE", rate_per_s=Decimal(100_000), burst=100_000)
     store = SqlIdempotencyStore(os.path.join(data_dir, "webhook.sqlite"))
     service = WebhookService(
-        {"tradingview": cfg}, store, clock, bus=bus, market=cache, account=portfolio, wakeup=wake.set
-    )
+        {"tradingview": cfg}, store, clock, bus=bus, market=cache, account=portfolio, wakeup=wake.set,
+        stage_hook=stages.on_stage,
+    )  # fmt: skip
 
     def engine_loop() -> None:
         while True:
@@ -113,44 +167,67 @@ def build_server_app(data_dir: str):
     threading.Thread(target=engine_loop, name="engine", daemon=True).start()
     app = FastAPI()
     app.include_router(build_webhook_router(service))
-    rss0 = _rss_kib()
-    gc_pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
-    gc_start = [0]
-
-    def on_gc(phase: str, info: dict) -> None:  # pause of every collection, automatic or explicit
-        if phase == "start":
-            gc_start[0] = time.perf_counter_ns()
-        else:
-            gc_pauses[info["generation"]].append(time.perf_counter_ns() - gc_start[0])
-
-    app.state.watch_gc = lambda: gc.callbacks.append(on_gc)  # once serving (not the start-up collection)
-
-    @app.get("/bench/results")
-    def results() -> dict:
-        recs = service.recent_alerts(10**9)
-        outcomes: dict[str, int] = {}
-        for r in recs:
-            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
-        gc_stats = {f"gen{g}": {"n": len(p), "max_ms": round(max(p, default=0) / 1e6, 2),
-                                "total_ms": round(sum(p) / 1e6, 1)} for g, p in gc_pauses.items()}  # fmt: skip
-        return {"accepted": accepted, "rss_start_kib": rss0, "rss_now_kib": _rss_kib(), "outcomes": outcomes,
-                "gc": gc_stats, "frozen": gc.get_freeze_count()}  # fmt: skip
-
-    return app
+    return app, service, cache, None
 
 
-def serve(port: int, data_dir: str, gc_freeze_interval_s: float | None) -> None:
+def build_node_app(data_dir: str, stages: StageRecorder, keep: int):
+    """What ``tradewire run`` serves: a :class:`TradingNode` replaying the bundled session in real time (its
+    strategy trading too), the event store (SQLite in ``data_dir``) recording every order event, the webhook
+    service from the environment settings, and the whole API app."""
+    from tradewire.api.app import create_app
+    from tradewire.api.auth import ApiAuth
+    from tradewire.cli.run import ORDER_MAX_AGE_S, enable_order_retention
+    from tradewire.node.live import NodeConfig, TradingNode
+
+    os.environ["TRADEWIRE_WEBHOOK_SOURCES"] = json.dumps(
+        {"tradingview": {"secret": SECRET, "default_venue": "BINANCE", "rate_per_s": "100000", "burst": 100000}}
+    )
+    os.environ["TRADEWIRE_WEBHOOK_DATA_DIR"] = data_dir
+    node = TradingNode(NodeConfig(database_url=f"sqlite:///{data_dir}/tradewire.db", webhook=True))
+    enable_order_retention(node, keep, ORDER_MAX_AGE_S)  # as `tradewire run` does
+    node.kernel.bus.subscribe("events.order.*", stages.on_order_event, priority=1000)
+    node.webhook_service.stage_hook = stages.on_stage
+    return create_app(node, ApiAuth()), node.webhook_service, node.kernel.cache, node
+
+
+def serve(
+    port: int, data_dir: str, chain: str, gc_freeze_interval_s: float | None, keep: int, db_sync: str | None
+) -> None:
     import uvicorn
 
-    from tradewire.cli.run import prepare_process, server_config
+    from tradewire.cli.run import paper_db_synchronous, prepare_process, server_config
 
-    app = build_server_app(data_dir)
+    paper_db_synchronous(db_sync)  # as `tradewire run` does
+    stages = StageRecorder()
+    build = build_node_app if chain == "node" else build_minimal_app
+    app, service, cache, node = build(data_dir, stages, keep)
     prepare_process(gc_freeze_interval_s=gc_freeze_interval_s)  # like `tradewire run`: after building, before serving
-    app.state.watch_gc()
-    uvicorn.Server(server_config(app, "127.0.0.1", port)).run()
+    if node is not None:
+        node.start()
+    pauses, on_gc = _gc_watch()
+    gc.callbacks.append(on_gc)  # once serving (not the start-up collection)
+    _results_route(app, service, cache, stages, _rss_kib(), pauses)
+    try:
+        uvicorn.Server(server_config(app, "127.0.0.1", port)).run()
+    finally:
+        if node is not None:
+            node.stop()
 
 
 # --------------------------------------------------------------------------- client side
+STAGES = ("due", "received", "durable", "queued", "dequeued", "initialized", "submitted", "accepted")
+"""Stage timestamps of one alert, in order. ``due``: its scheduled send time in the load generator."""
+SEGMENTS = {
+    "http_in": ("due", "received"),  # client write, socket, uvicorn/httptools, event loop, body read, checks
+    "claim": ("received", "durable"),  # waiting for the group commit + the SQLite commit
+    "handoff": ("durable", "queued"),  # event loop resumes the request, queue put, engine wake-up call
+    "engine_wait": ("queued", "dequeued"),  # until the engine thread takes it (wake-up, GIL, its other work)
+    "risk_oms": ("dequeued", "initialized"),  # planning, RiskEngine checks, OMS builds the order
+    "record_init": ("initialized", "submitted"),  # OrderInitialized recorded (durable event-store append)
+    "record_sub_venue": ("submitted", "accepted"),  # OrderSubmitted recorded durably, paper venue acknowledges
+}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,7 +238,7 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     from api import http_load  # benchmarks/api.py: the raw HTTP/1.1 open-loop load generator
 
     n = int(rate * duration)
-    ids_by_alert: dict[int, str] = {}
+    answers: dict[int, tuple[str, str]] = {}  # alert index -> (alert key, first client order id)
     errors: list[str] = []
 
     def request(aid: str, i: int) -> bytes:
@@ -175,10 +252,16 @@ async def _load(port: int, rate: float, duration: float) -> dict:
         if status != 202:
             errors.append(f"HTTP {status}")
         else:
-            ids_by_alert[i] = json.loads(body)["client_order_ids"][0]
+            d = json.loads(body)
+            answers[i] = (d["alert_key"], d["client_order_ids"][0])
 
     # warm-up (not measured): connections, first-call costs
     await http_load("127.0.0.1", port, [request(f"warm-{k}", k) for k in range(50)], 100.0, connections=8)
+    await asyncio.sleep(0.5)
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        before = (await client.get(f"http://127.0.0.1:{port}/bench/results")).json()
     reqs = [request(f"bench-{i}", i) for i in range(n)]
     t0 = time.perf_counter()
     http_lat, statuses, transport_errors, start_ns = await http_load(
@@ -186,23 +269,20 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     )
     elapsed = time.perf_counter() - t0
     errors += ["transport error"] * transport_errors
-    await asyncio.sleep(0.5)  # let the engine thread finish the last orders
-    import httpx
-
-    async with httpx.AsyncClient() as client:
+    await asyncio.sleep(1.0)  # let the engine thread finish the last orders
+    async with httpx.AsyncClient(timeout=60) as client:
         res = (await client.get(f"http://127.0.0.1:{port}/bench/results")).json()
-    accepted = res["accepted"]
-    order_lat = []
+    timelines: list[dict[str, int]] = []
     missing = 0
-    for i, cid in ids_by_alert.items():
-        ts = accepted.get(cid)
-        if ts is None:
+    for i, (key, coid) in answers.items():
+        t = {"due": start_ns + int(i * 1e9 / rate), **res["stages"].get(key, {}), **res["orders"].get(coid, {})}
+        if "accepted" not in t:
             missing += 1
         else:
-            order_lat.append(ts - (start_ns + int(i * 1e9 / rate)))  # from the request's scheduled send time
+            timelines.append(t)
     http_ns = [int(x * 1e6) for x in http_lat]
-    return {"n": n, "elapsed_s": elapsed, "http_lat": http_ns, "order_lat": order_lat, "errors": errors,
-            "missing": missing, "server": res, "statuses": statuses}  # fmt: skip
+    return {"n": n, "elapsed_s": elapsed, "http_lat": http_ns, "timelines": timelines, "errors": errors,
+            "missing": missing, "server": res, "server_before": before, "statuses": statuses}  # fmt: skip
 
 
 def _pct(xs: list[int], q: float) -> float:
@@ -212,33 +292,83 @@ def _pct(xs: list[int], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] / 1e6
 
 
+def _breakdown(timelines: list[dict[str, int]], threshold_ms: float) -> dict:
+    """Per-segment p50 over all alerts, and for the alerts slower than ``threshold_ms`` (due -> accepted): the
+    median of each segment and how often each segment was the largest."""
+
+    def seg(t: dict[str, int], a: str, b: str) -> int | None:
+        return t[b] - t[a] if a in t and b in t else None
+
+    out: dict = {"p50_ms": {}, "slow_threshold_ms": threshold_ms}
+    for name, (a, b) in SEGMENTS.items():
+        vals = [v for t in timelines if (v := seg(t, a, b)) is not None]
+        out["p50_ms"][name] = round(_pct(vals, 0.5), 3)
+        out.setdefault("p99_ms", {})[name] = round(_pct(vals, 0.99), 3)
+    slow = [t for t in timelines if (t["accepted"] - t["due"]) / 1e6 > threshold_ms]
+    out["slow_n"] = len(slow)
+    out["slow_median_ms"] = {}
+    dominant: dict[str, int] = {}
+    for name, (a, b) in SEGMENTS.items():
+        vals = [v for t in slow if (v := seg(t, a, b)) is not None]
+        out["slow_median_ms"][name] = round(_pct(vals, 0.5), 3) if vals else None
+    for t in slow:
+        parts = {name: seg(t, a, b) or 0 for name, (a, b) in SEGMENTS.items()}
+        top = max(parts, key=parts.get)
+        dominant[top] = dominant.get(top, 0) + 1
+    out["slow_dominant_segment"] = dict(sorted(dominant.items(), key=lambda kv: -kv[1]))
+    worst = sorted(slow, key=lambda t: t["accepted"] - t["due"], reverse=True)[:5]
+    out["slowest"] = [
+        {"total_ms": round((t["accepted"] - t["due"]) / 1e6, 2),
+         **{name: round(v / 1e6, 2) for name, (a, b) in SEGMENTS.items() if (v := seg(t, a, b)) is not None}}
+        for t in worst
+    ]  # fmt: skip
+    return out
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=float, default=500.0, help="alerts per second")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load (the issue's full run: 30)")
+    ap.add_argument("--chain", choices=("node", "minimal"), default="node",
+                    help="node: what `tradewire run` serves (replay, strategy, event store, whole API); minimal: "
+                         "webhook + risk + OMS + paper venue only, no event store (the earlier benchmark)")  # fmt: skip
     ap.add_argument(
         "--gc-freeze-interval",
         type=float,
         default=None,
         help="seconds between the server's collect-and-freeze rounds (0: none; default: tradewire run's)",
     )
+    ap.add_argument("--retention", type=int, default=None, metavar="N",
+                    help="closed orders kept in memory per strategy (default: tradewire run's; 0: all)")  # fmt: skip
+    ap.add_argument("--db-synchronous", choices=("FULL", "NORMAL"), default=None,
+                    help="event store's SQLite synchronous mode (default: tradewire run's)")  # fmt: skip
+    ap.add_argument("--slow-ms", type=float, default=5.0, help="alerts slower than this are broken down by stage")
     ap.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    from tradewire.cli.run import GC_FREEZE_INTERVAL_S
+    from tradewire.cli.run import GC_FREEZE_INTERVAL_S, ORDER_RETENTION
 
     interval = GC_FREEZE_INTERVAL_S if args.gc_freeze_interval is None else args.gc_freeze_interval
+    keep = ORDER_RETENTION if args.retention is None else args.retention
     if args.serve is not None:
-        serve(args.serve, args.data_dir, interval or None)
+        serve(args.serve, args.data_dir, args.chain, interval or None, keep, args.db_synchronous)
         return
+    from tradewire.cli.run import paper_db_synchronous
+
+    db_sync = paper_db_synchronous(args.db_synchronous, env={})
     port = _free_port()
+    load_before = _loadavg()
     with tempfile.TemporaryDirectory() as data_dir:
-        cmd = [sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir]
-        if args.gc_freeze_interval is not None:
-            cmd += ["--gc-freeze-interval", str(args.gc_freeze_interval)]
+        cmd = [sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir, "--chain", args.chain,
+               "--retention", str(keep), "--gc-freeze-interval", str(interval),
+               "--db-synchronous", db_sync]  # fmt: skip
         proc = subprocess.Popen(cmd)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -247,33 +377,55 @@ def main() -> None:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise SystemExit("benchmark server did not start") from None
                     time.sleep(0.1)
+            if args.chain == "node":
+                time.sleep(1.0)  # the replay's first depth snapshot reaches the paper venue
             out = asyncio.run(_load(port, args.rate, args.duration))
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
-    srv = out["server"]
+            proc.wait(timeout=20)
+    srv, before = out["server"], out["server_before"]
     n_err = len(out["errors"]) + out["missing"]
+    order_lat = [t["accepted"] - t["due"] for t in out["timelines"]]
+    n_alerts = max(1, out["n"])
     figures = {
-        "benchmark": "webhook",
-        "chain": "uvicorn+router -> WebhookService(SQLite) -> RiskEngine -> ExecutionEngine -> PaperExecutionClient",
+        "benchmark": "webhook", "chain": args.chain,
+        "path": "uvicorn+router -> WebhookService(SQLite claim) -> RiskEngine -> ExecutionEngine"
+                + (" (event store) " if args.chain == "node" else " ") + "-> PaperExecutionClient",
         "rate_target_per_s": args.rate, "duration_s": args.duration, "alerts": out["n"],
         "rate_achieved_per_s": round(out["n"] / out["elapsed_s"], 1), "http_statuses": out["statuses"],
         "http_p50_ms": round(_pct(out["http_lat"], 0.50), 3), "http_p99_ms": round(_pct(out["http_lat"], 0.99), 3),
-        "accepted_p50_ms": round(_pct(out["order_lat"], 0.50), 3),
-        "accepted_p99_ms": round(_pct(out["order_lat"], 0.99), 3),
-        "accepted_max_ms": round(_pct(out["order_lat"], 1.0), 3),
+        "accepted_p50_ms": round(_pct(order_lat, 0.50), 3), "accepted_p99_ms": round(_pct(order_lat, 0.99), 3),
+        "accepted_max_ms": round(_pct(order_lat, 1.0), 3), "over_5ms": sum(1 for x in order_lat if x > 5e6),
         "errors": n_err, "server_rss_start_mib": round(srv["rss_start_kib"] / 1024, 1),
-        "server_rss_end_mib": round(srv["rss_now_kib"] / 1024, 1), "outcomes": srv["outcomes"],
-        "target_p99_ms": 5.0, "gc_freeze_interval_s": interval, "server_gc": srv["gc"],
+        "server_rss_load_start_mib": round(before["rss_now_kib"] / 1024, 1),
+        "server_rss_end_mib": round(srv["rss_now_kib"] / 1024, 1),
+        "rss_growth_kib_per_alert": round((srv["rss_now_kib"] - before["rss_now_kib"]) / n_alerts, 2),
+        "cache_orders_end": srv["cache_orders"], "cache_orders_evicted": srv["cache_evicted"],
+        "order_retention": keep or None, "db_synchronous": db_sync if args.chain == "node" else None,
+        "outcomes": srv["outcomes"], "target_p99_ms": 5.0,
+        "gc_freeze_interval_s": interval, "server_gc": srv["gc"], "stages": _breakdown(out["timelines"], args.slow_ms),
+        "loadavg_before": load_before, "loadavg_after": _loadavg(),
     }  # fmt: skip
+    print(f"chain {args.chain}, event store synchronous={figures['db_synchronous']}; load average before "
+          f"{load_before}, after {figures['loadavg_after']}")  # fmt: skip
     print(f"alerts sent      {figures['alerts']} at {figures['rate_achieved_per_s']}/s (target {args.rate}/s)")
     print(f"HTTP 202 latency p50 {figures['http_p50_ms']} ms  p99 {figures['http_p99_ms']} ms")
     print(f"-> OrderAccepted p50 {figures['accepted_p50_ms']} ms  p99 {figures['accepted_p99_ms']} ms "
-          f"(target p99 <= 5 ms; ratio {figures['accepted_p99_ms'] / 5.0:.2f})")  # fmt: skip
+          f"(target p99 <= 5 ms; ratio {figures['accepted_p99_ms'] / 5.0:.2f}); "
+          f"{figures['over_5ms']} over 5 ms")  # fmt: skip
     print(f"errors {n_err} {sorted(set(out['errors']))[:5]}; server RSS {figures['server_rss_start_mib']} -> "
-          f"{figures['server_rss_end_mib']} MiB")  # fmt: skip
+          f"{figures['server_rss_load_start_mib']} (load start) -> {figures['server_rss_end_mib']} MiB, "
+          f"{figures['rss_growth_kib_per_alert']} KiB/alert; orders in cache {srv['cache_orders']} "
+          f"(evicted {srv['cache_evicted']})")  # fmt: skip
     print("server GC pauses (count, max ms, total ms): " + ", ".join(
         f"{g} {v['n']}/{v['max_ms']}/{v['total_ms']}" for g, v in srv["gc"].items()))  # fmt: skip
+    st = figures["stages"]
+    print(f"{'stage':<18}{'p50 ms':>9}{'p99 ms':>9}{'slow median':>13}   (slow: > {args.slow_ms} ms, n={st['slow_n']})")
+    for name in SEGMENTS:
+        print(f"{name:<18}{st['p50_ms'][name]:>9}{st['p99_ms'][name]:>9}{st['slow_median_ms'][name]!s:>13}")
+    print(f"largest stage of each slow alert: {st['slow_dominant_segment']}")
+    for t in st["slowest"]:
+        print("  slowest:", t)
     print(json.dumps(figures))
 
 

@@ -84,6 +84,9 @@ log = logging.getLogger("tradewire.signals")
 RISK_ENDPOINT = "RiskEngine.execute"
 _NS = 1_000_000_000
 
+StageHook = Callable[[str, str, int], None]
+"""``hook(alert_key, stage, time_ns)``: per-stage timestamps of an accepted alert (see :class:`WebhookService`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookResult:
@@ -188,6 +191,15 @@ class WebhookService:
     recover_max_age_s : float
         Intents left undispatched by a previous process are queued again if younger than this (seconds
         since they were accepted), else dropped and recorded as ``expired``.
+    stage_hook : StageHook | None
+        Called with ``(alert_key, stage, time.time_ns())`` as an accepted alert passes each stage, for
+        latency breakdowns: ``received`` (the request reached :meth:`handle_async`/:meth:`handle`; the time
+        is taken at entry, reported once the key is known), ``durable`` (its claim committed), ``queued``
+        (handed to the engine queue), ``dequeued`` (taken by :meth:`drain` on the engine thread),
+        ``dispatched`` (its commands returned from ``RiskEngine.execute``). Called on the thread of the stage;
+        it must be cheap and thread-safe. ``received`` and ``durable`` are reported for every alert that
+        reaches the claim (a duplicate too), the later stages only for accepted alerts. Settable as the
+        attribute ``stage_hook``. None (default) costs one comparison per stage.
 
     Raises
     ------
@@ -199,7 +211,7 @@ class WebhookService:
         self, sources: Mapping[str, SourceConfig], store: IdempotencyStore, clock: Clock,
         bus: MessageBus | None = None, market: MarketView | None = None, account: AccountView | None = None,
         queue_size: int = 10_000, max_records: int = 10_000, wakeup: Callable[[], None] | None = None,
-        recover_max_age_s: float = 60.0,
+        recover_max_age_s: float = 60.0, stage_hook: StageHook | None = None,
     ) -> None:  # fmt: skip
         if not sources:
             raise ValueError("at least one webhook source must be configured")
@@ -220,6 +232,7 @@ class WebhookService:
         self._wakeup = wakeup
         self._claims = 0
         self._batches: dict[asyncio.AbstractEventLoop, list] = {}  # group commit, per event loop
+        self.stage_hook = stage_hook
         self.recovered = self._recover(recover_max_age_s)
 
     def _recover(self, max_age_s: float) -> int:
@@ -305,10 +318,15 @@ class WebhookService:
         WebhookResult
         """
         now = self._clock.timestamp_ns()
+        t_in = time.time_ns() if self.stage_hook is not None else 0
         rec = AlertRecord(now, source, 0, "rejected")
         try:
             claim = self._prepare(source, body, content_type, peer, headers, now, rec)
-            result = self._complete(claim, self._store.claim_accept(*claim.args), rec)
+            existing = self._store.claim_accept(*claim.args)
+            if self.stage_hook is not None:
+                self.stage_hook(claim.args[0], "received", t_in)
+                self.stage_hook(claim.args[0], "durable", time.time_ns())
+            result = self._complete(claim, existing, rec)
         except Exception as exc:
             result = self._failure(source, rec, exc)
         return self._record(rec, result)
@@ -325,9 +343,12 @@ class WebhookService:
         :meth:`handle` pays.
         """
         now = self._clock.timestamp_ns()
+        t_in = time.time_ns() if self.stage_hook is not None else 0
         rec = AlertRecord(now, source, 0, "rejected")
         try:
             claim = self._prepare(source, body, content_type, peer, headers, now, rec)
+            if self.stage_hook is not None:
+                self.stage_hook(claim.args[0], "received", t_in)
             existing = await self._group_claim(claim.args)
             result = self._complete(claim, existing, rec)
         except Exception as exc:
@@ -359,6 +380,10 @@ class WebhookService:
                 if not fut.done():
                     fut.set_exception(exc)
             return
+        if self.stage_hook is not None:
+            t = time.time_ns()
+            for args, _ in batch:
+                self.stage_hook(args[0], "durable", t)
         for (_, fut), res in zip(batch, results, strict=True):
             if not fut.done():
                 fut.set_result(res)
@@ -444,6 +469,8 @@ class WebhookService:
         rec.outcome = "accepted"
         if self._wakeup is not None:
             self._wakeup()
+        if self.stage_hook is not None:
+            self.stage_hook(key, "queued", time.time_ns())
         return WebhookResult(202, claim.body)
 
     def _sizing(self, alert: TradingViewAlert, cfg: SourceConfig) -> tuple[Decimal | None, QuantityType]:
@@ -557,7 +584,11 @@ class WebhookService:
                     break
                 n += 1
                 handled.append(intent.alert_key)
+                if self.stage_hook is not None:
+                    self.stage_hook(intent.alert_key, "dequeued", time.time_ns())
                 self._dispatch(intent)
+                if self.stage_hook is not None:
+                    self.stage_hook(intent.alert_key, "dispatched", time.time_ns())
         finally:
             mark = getattr(self._store, "mark_dispatched", None)
             if handled and mark is not None:
