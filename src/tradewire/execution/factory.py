@@ -28,6 +28,7 @@ _new_id = str.__new__
 
 TRAILING_OFFSET_TYPES = ("price", "bps")
 _MARKET = OrderType.MARKET
+_GTD = TimeInForce.GTD
 _NO_CONTINGENCY = ContingencyType.NONE
 
 
@@ -95,7 +96,7 @@ class OrderFactory:
         """Build a market order."""
         if quantity.raw <= 0:
             raise ValueError(f"order quantity must be positive, was {quantity}")
-        if time_in_force is TimeInForce.GTD:
+        if time_in_force is _GTD:
             raise ValueError("GTD orders need expire_time_ns")
         ts = self.clock.timestamp_ns()
         self.count += 1

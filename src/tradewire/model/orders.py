@@ -30,6 +30,11 @@ from tradewire.model.events import (
 from tradewire.model.identifiers import TradeId, VenueOrderId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_BUY = OrderSide.BUY
+_INITIALIZED = OrderStatus.INITIALIZED
+_MARKET = OrderType.MARKET
+
 S = OrderStatus
 PREVIOUS = "previous"
 FILL = "OrderFilled"
@@ -154,8 +159,8 @@ class Order:
         self.linked_order_ids = init.linked_order_ids
         self.contingency_type = init.contingency_type
         self.tags = init.tags
-        self.status = OrderStatus.INITIALIZED
-        self._previous_status = OrderStatus.INITIALIZED
+        self.status = _INITIALIZED
+        self._previous_status = _INITIALIZED
         self.venue_order_id: VenueOrderId | None = None
         self.filled_qty = Quantity.from_raw(0, init.quantity.precision)
         self._notional_raw = 0
@@ -202,18 +207,18 @@ class Order:
     @property
     def is_passive(self) -> bool:
         """True for orders that rest (anything but market)."""
-        return self.order_type is not OrderType.MARKET
+        return self.order_type is not _MARKET
 
     @property
     def signed_qty_raw(self) -> int:
         """Order quantity raw, negative for sells."""
-        return self.quantity.raw if self.side is OrderSide.BUY else -self.quantity.raw
+        return self.quantity.raw if self.side is _BUY else -self.quantity.raw
 
     def would_reduce_only(self, position_qty_raw: int) -> bool:
         """True if filling this whole order cannot increase the absolute position size."""
         if position_qty_raw == 0:
             return False
-        if (position_qty_raw > 0) == (self.side is OrderSide.BUY):
+        if (position_qty_raw > 0) == (self.side is _BUY):
             return False
         return self.leaves_qty.raw <= abs(position_qty_raw)
 

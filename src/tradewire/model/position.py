@@ -16,6 +16,12 @@ from tradewire.model.events import OrderFilled
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, Price, Quantity, div_round
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_BUY = OrderSide.BUY
+_FLAT = PositionSide.FLAT
+_LONG = PositionSide.LONG
+_SHORT = PositionSide.SHORT
+
 _S2 = FIXED_SCALAR * FIXED_SCALAR
 
 
@@ -69,7 +75,7 @@ class Position:
     def side(self) -> PositionSide:
         """LONG, SHORT or FLAT."""
         q = self.signed_qty_raw
-        return PositionSide.LONG if q > 0 else PositionSide.SHORT if q < 0 else PositionSide.FLAT
+        return _LONG if q > 0 else _SHORT if q < 0 else _FLAT
 
     @property
     def is_flat(self) -> bool:
@@ -129,7 +135,7 @@ class Position:
         """Apply a fill; return the realized P&L of this fill as raw Money (scale 1e9, gross of fees)."""
         qty = fill.last_qty.raw
         px = fill.last_px.raw
-        signed = qty if fill.order_side is OrderSide.BUY else -qty
+        signed = qty if fill.order_side is _BUY else -qty
         cur = self.signed_qty_raw
         realized_1e27 = 0
         if cur == 0:

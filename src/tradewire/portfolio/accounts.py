@@ -32,6 +32,11 @@ from tradewire.model.identifiers import AccountId, InstrumentId, Venue
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_BUY = OrderSide.BUY
+_SELL = OrderSide.SELL
+_SPOT = InstrumentClass.SPOT
+
 
 def _rate_raw(rate: Decimal) -> int:
     """A fractional rate as raw (scale 1e9), rounded half-even."""
@@ -116,9 +121,9 @@ class Account:
         """Move balances for one fill (see the module docstring); ``realized_raw`` is raw Money."""
         settle = instrument.settlement_currency
         total = self.total
-        if instrument.instrument_class is InstrumentClass.SPOT:
+        if instrument.instrument_class is _SPOT:
             notional = instrument.notional_raw(qty_raw, px_raw)
-            if side is OrderSide.BUY:
+            if side is _BUY:
                 notional = -notional
             else:
                 qty_raw = -qty_raw
@@ -144,8 +149,8 @@ class Account:
         A buy reserves its notional plus the taker fee in the quote (settlement) currency; a sell of
         an instrument with a base currency reserves the base quantity; other sells reserve nothing.
         """
-        if side is OrderSide.BUY or instrument.base_currency is None:
-            if side is OrderSide.SELL:
+        if side is _BUY or instrument.base_currency is None:
+            if side is _SELL:
                 return instrument.settlement_currency.code, 0
             notional = instrument.notional_raw(leaves_raw, px_raw)
             fee = div_round(notional * max(_rate_raw(instrument.taker_fee), 0), FIXED_SCALAR)
@@ -224,7 +229,7 @@ class MarginAccount(Account):
 
     def order_lock(self, instrument: Instrument, side: OrderSide, leaves_raw: int, px_raw: int) -> tuple[str, int]:
         """Initial margin (plus taker fee) of an open derivative order; cash rules for spot."""
-        if instrument.instrument_class is InstrumentClass.SPOT:
+        if instrument.instrument_class is _SPOT:
             return super().order_lock(instrument, side, leaves_raw, px_raw)
         notional = instrument.notional_raw(leaves_raw, px_raw)
         init, _ = self.margin_rates_raw(instrument)

@@ -44,6 +44,11 @@ from tradewire.portfolio.accounts import Account, MarginAccount
 from tradewire.portfolio.events import PositionChanged, PositionClosed, PositionOpened
 from tradewire.portfolio.trades import ClosedTrade, RoundTrip
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_BUY = OrderSide.BUY
+_MARKET = OrderType.MARKET
+_SPOT = InstrumentClass.SPOT
+
 _log = logging.getLogger(__name__)
 _S2 = FIXED_SCALAR * FIXED_SCALAR
 _NO_PLAN = object()
@@ -89,7 +94,9 @@ class Portfolio:
         self._routes: dict[tuple[InstrumentId, StrategyId, AccountId | None], tuple[Account, Position]] = {}
         self._marks: dict[InstrumentId, int] = {}
         self._round_trips: dict[PositionId, tuple[RoundTrip, int]] = {}  # rt, realized (1e27) at open
-        self._closed: list[ClosedTrade] = []
+        # ClosedTrade, or (RoundTrip, Position, realized P&L, ts_exit) until closed_trades() builds it
+        self._closed: list[ClosedTrade | tuple[RoundTrip, Position, Money, int]] = []
+        self._closed_pending = False
         self._pos_topics: dict[StrategyId, str] = {}
         self._acct_topics: dict[AccountId, str] = {}
         self.fill_count = 0
@@ -150,7 +157,7 @@ class Portfolio:
     # -- orders ---------------------------------------------------------------------------------
     def update_order(self, order: Order) -> None:
         """Recompute what ``order`` reserves in its account (release when it is no longer working)."""
-        if order.order_type is OrderType.MARKET:
+        if order.order_type is _MARKET:
             return
         acct = self._account_for(None, order.instrument_id)
         px = order.price if order.price is not None else order.trigger_price
@@ -166,7 +173,7 @@ class Portfolio:
     def _position_id(self, fill: OrderFilled, acct: Account) -> PositionId:
         if fill.position_id is not None:
             return fill.position_id
-        if acct.oms_type is OmsType.NETTING:
+        if acct.oms_type is _NETTING:
             key = (fill.instrument_id, fill.strategy_id)
             pid = self._netting_ids.get(key)
             if pid is None:
@@ -238,7 +245,7 @@ class Portfolio:
             self.open_positions.pop(pid, None)
         self._eq_plan.clear()
         self._track_round_trip(pos, before, after, realized_before, fill)
-        if acct.is_margin and inst.instrument_class is not InstrumentClass.SPOT:
+        if acct.is_margin and inst.instrument_class is not _SPOT:
             self._margin_marks.add(iid)
             self._update_margin(acct, inst)  # type: ignore[arg-type]
         self.fill_count += 1
@@ -272,7 +279,7 @@ class Portfolio:
             rt.add(side, qty, px, fill.commission)
             return
         rt, start = self._round_trips[pid]
-        if (before > 0) == (side is OrderSide.BUY) or abs(before) > qty:
+        if (before > 0) == (side is _BUY) or abs(before) > qty:
             rt.add(side, qty, px, fill.commission)
             return
         closed = abs(before)
@@ -280,7 +287,9 @@ class Portfolio:
         comm_close = Money.from_raw(div_round(comm.raw * closed, qty), comm.currency) if closed != qty else comm
         rt.add(side, closed, px, comm_close)
         pnl = Money.from_raw(div_round(pos._realized - start, _S2), pos.currency)
-        self._closed.append(rt.close(pid, pos.instrument_id, pos.strategy_id, pos.size_precision, pnl, fill.ts_event))
+        # the ClosedTrade is built when closed_trades() is first asked for (most runs read them once, at the end)
+        self._closed.append((rt, pos, pnl, fill.ts_event))
+        self._closed_pending = True
         del self._round_trips[pid]
         if after != 0:
             nrt = RoundTrip(side, fill.ts_event)
@@ -433,7 +442,7 @@ class Portfolio:
                 continue
             inst = self.cache.instruments[p.instrument_id]
             mark = self._mark_raw(p.instrument_id, p)
-            if inst.instrument_class is not InstrumentClass.SPOT:
+            if inst.instrument_class is not _SPOT:
                 v = p.unrealized_pnl_raw(mark)
             elif inst.base_currency is None:
                 v = p.notional_raw(mark)
@@ -487,7 +496,7 @@ class Portfolio:
         items = []
         for p in self.open_positions.values():
             inst = self.cache.instruments[p.instrument_id]
-            if inst.instrument_class is not InstrumentClass.SPOT:
+            if inst.instrument_class is not _SPOT:
                 pnl = True
             elif inst.base_currency is None:
                 pnl = False
@@ -532,7 +541,15 @@ class Portfolio:
 
     def closed_trades(self) -> list[ClosedTrade]:
         """Completed round trips in the order they closed."""
-        return list(self._closed)
+        closed = self._closed
+        if self._closed_pending:
+            for i, t in enumerate(closed):
+                if type(t) is tuple:
+                    rt, pos, pnl, ts_exit = t
+                    closed[i] = rt.close(pos.position_id, pos.instrument_id, pos.strategy_id, pos.size_precision, pnl,
+                                         ts_exit)  # fmt: skip
+            self._closed_pending = False
+        return list(closed)  # type: ignore[arg-type]
 
 
 __all__ = ["ConversionRateError", "Portfolio"]

@@ -143,6 +143,17 @@ class PaperBook:
                 if avail > 0:
                     yield px, avail
 
+    def l1_available(self, take_asks: bool) -> int:
+        """Size raw a taker can still take at the one level of an L1 book (asks if ``take_asks``); 0 if none.
+
+        Only meaningful while ``is_l1`` (after :meth:`set_top`).
+        """
+        if take_asks:
+            px = self.l1_ask
+            return 0 if px is None else self.l1_ask_size - self.consumed_asks.get(px, 0)
+        px = self.l1_bid
+        return 0 if px is None else self.l1_bid_size - self.consumed_bids.get(px, 0)
+
     def take_levels(self, take_asks: bool, limit_raw: int | None, want_raw: int) -> tuple[list[tuple[int, int]], int]:
         """Levels a taker of ``want_raw`` would walk: ``([(price_raw, available_raw), ...], total_available_raw)``.
 

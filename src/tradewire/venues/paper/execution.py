@@ -42,6 +42,12 @@ from tradewire.venues.paper.models import (
 from tradewire.venues.paper.sessions import AlwaysOpen, TradingSessions
 from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_GTD = TimeInForce.GTD
+_LIMIT = OrderType.LIMIT
+_LONG = PositionSide.LONG
+_SHORT = PositionSide.SHORT
+
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
 _new_id = str.__new__
@@ -233,9 +239,9 @@ class PaperExecutionClient(ExecutionClient):
                 return f"{t.value} order needs a trigger price"
             if not inst.is_on_tick(order.trigger_price):
                 return f"trigger price {order.trigger_price} is not a multiple of the tick size {inst.tick_size}"
-        if order.post_only and t is not OrderType.LIMIT:
+        if order.post_only and t is not _LIMIT:
             return "post-only needs a limit order"
-        if order.time_in_force is TimeInForce.GTD and order.expire_time_ns is None:
+        if order.time_in_force is _GTD and order.expire_time_ns is None:
             return "GTD order needs expire_time_ns"
         return None
 
@@ -286,7 +292,7 @@ class PaperExecutionClient(ExecutionClient):
                 continue
             avg = pos.avg_px_raw()
             out.append(PositionReport(
-                self.account_id, engine.instrument.id, PositionSide.LONG if q > 0 else PositionSide.SHORT,
+                self.account_id, engine.instrument.id, _LONG if q > 0 else _SHORT,
                 Quantity.from_raw(abs(q), engine.instrument.size_precision), pos.ts_last, engine.ts,
                 None if avg is None else Price.from_raw(avg, FIXED_PRECISION),
             ))  # fmt: skip

@@ -51,10 +51,33 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Price, Quantity
 from tradewire.venues.paper.book import PaperBook
 from tradewire.venues.paper.config import BarFillMode, BookLevel, ClosedSessionPolicy, PaperVenueConfig, RemainderPolicy
-from tradewire.venues.paper.models import FeeModel, LatencyModel, QueuePositionModel, SlippageModel
+from tradewire.venues.paper.models import FeeModel, LatencyModel, NoSlippage, QueuePositionModel, SlippageModel
 from tradewire.venues.paper.positions import VenuePosition
 from tradewire.venues.paper.sessions import SessionState, TradingSessions
 from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder, limit_touch, trigger_touch
+
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_ACCEPTED = OrderStatus.ACCEPTED
+_BUYER = AggressorSide.BUYER
+_CANCELED = OrderStatus.CANCELED
+_DAY = TimeInForce.DAY
+_EXPIRED = OrderStatus.EXPIRED
+_FILLED = OrderStatus.FILLED
+_FOK = TimeInForce.FOK
+_GTD = TimeInForce.GTD
+_IOC = TimeInForce.IOC
+_L1 = BookLevel.L1
+_L2 = BookLevel.L2
+_LIMIT = OrderType.LIMIT
+_MAKER = LiquiditySide.MAKER
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_REJECTED = OrderStatus.REJECTED
+_SAME_PRICE = RemainderPolicy.SAME_PRICE
+_SELLER = AggressorSide.SELLER
+_SLIPPAGE = RemainderPolicy.SLIPPAGE
+_SUBMITTED = OrderStatus.SUBMITTED
+_TAKER = LiquiditySide.TAKER
+_TRIGGERED = OrderStatus.TRIGGERED
 
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
@@ -62,6 +85,7 @@ _new_id = str.__new__
 
 _ACK, _ACTIVATE, _MODIFY, _CANCEL = "ack", "activate", "modify", "cancel"
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+_MARKET = OrderType.MARKET
 
 
 class MatchingEngine:
@@ -97,7 +121,7 @@ class MatchingEngine:
         self._emit = emit
         self._on_fill = on_fill
         self.book = PaperBook()
-        self.l2 = config.book_level is BookLevel.L2
+        self.l2 = config.book_level is _L2
         self.working: dict[ClientOrderId, VenueOrder] = {}
         self.orders: dict[ClientOrderId, VenueOrder] = {}
         self.position = VenuePosition(instrument)
@@ -113,6 +137,7 @@ class MatchingEngine:
         self._pp = instrument.price_precision
         self._symbol = str(instrument.id.symbol)
         self._next_mode = config.bar_fill_mode is BarFillMode.NEXT_OPEN
+        self._no_slippage = type(slippage_model) is NoSlippage  # market fills keep the matched price
 
     # == commands ==================================================================================
     def submit(self, vo: VenueOrder, ts: int) -> None:
@@ -159,7 +184,7 @@ class MatchingEngine:
         """
         if not deltas:
             return
-        if self.config.book_level is BookLevel.L1:
+        if self.config.book_level is _L1:
             self._advance(deltas[-1].ts_event)
             return
         self._advance(deltas[0].ts_event)
@@ -198,7 +223,7 @@ class MatchingEngine:
                 continue
             if vo.is_market_like:
                 if not has_book:
-                    self._fill(vo, self._capped_leaves(vo), self._slip(vo, p), LiquiditySide.TAKER)
+                    self._fill(vo, self._capped_leaves(vo), self._slip(vo, p), _TAKER)
                     self._end_first_pass(vo)
                 continue
             if not vo.rested:
@@ -210,11 +235,11 @@ class MatchingEngine:
                 continue
             lim = vo.price_raw
             if vo.is_buy:
-                if agg is AggressorSide.BUYER or p > lim:  # type: ignore[operator]
+                if agg is _BUYER or p > lim:  # type: ignore[operator]
                     continue
                 through = p < lim  # type: ignore[operator]
             else:
-                if agg is AggressorSide.SELLER or p < lim:  # type: ignore[operator]
+                if agg is _SELLER or p < lim:  # type: ignore[operator]
                     continue
                 through = p > lim  # type: ignore[operator]
             if through:
@@ -230,7 +255,7 @@ class MatchingEngine:
                 q = min(fillable, self._capped_leaves(vo))
                 if q > 0:
                     remaining -= q
-                    self._fill(vo, q, lim, LiquiditySide.MAKER)  # type: ignore[arg-type]
+                    self._fill(vo, q, lim, _MAKER)  # type: ignore[arg-type]
 
     def process_bar(self, bar: Bar) -> None:
         """A bar: match working orders along the OHLC path (see module docstring). O(1) with no orders."""
@@ -301,7 +326,7 @@ class MatchingEngine:
     def _expire(self, upto: int) -> None:
         for vo in list(self.working.values()):
             if vo.expire_ns is not None and vo.expire_ns <= upto:
-                self._close(vo, OrderStatus.EXPIRED)
+                self._close(vo, _EXPIRED)
                 self._emit(OrderExpired(vo.client_order_id, vo.strategy_id, vo.instrument_id, self.ts, self.ts,
                                         vo.venue_order_id))  # fmt: skip
         self._recompute_expiry()
@@ -312,21 +337,25 @@ class MatchingEngine:
 
     # == order lifecycle ===========================================================================
     def _ack(self, vo: VenueOrder) -> None:
-        if vo.status is not OrderStatus.SUBMITTED:
+        if vo.status is not _SUBMITTED:
             return  # canceled before the acknowledgement arrived
         ts = self.ts
-        reason = vo.reject_reason or self._acceptance_check(vo)
+        reason = vo.reject_reason
+        if not reason and (
+            vo.post_only or vo.reduce_only or vo.time_in_force is _GTD or not self.sessions.always_open
+        ):  # otherwise _acceptance_check has nothing to refuse
+            reason = self._acceptance_check(vo)
         if reason:
-            vo.status = OrderStatus.REJECTED
+            vo.status = _REJECTED
             vo.ts_last = ts
             self._emit(OrderRejected(vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, reason,
                                      self.account_id))  # fmt: skip
             return
-        vo.status = OrderStatus.ACCEPTED
+        vo.status = _ACCEPTED
         vo.ts_accepted = vo.ts_last = ts
-        if vo.time_in_force is TimeInForce.DAY:
+        if vo.time_in_force is _DAY:
             vo.expire_ns = self.sessions.session_close(ts)
-        elif vo.time_in_force is not TimeInForce.GTD:
+        elif vo.time_in_force is not _GTD:
             vo.expire_ns = None
         self._emit(OrderAccepted(vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, vo.venue_order_id,
                                  self.account_id))  # fmt: skip
@@ -337,12 +366,12 @@ class MatchingEngine:
 
     def _acceptance_check(self, vo: VenueOrder) -> str | None:
         ts = self.ts
-        if vo.time_in_force is TimeInForce.GTD and (vo.expire_ns is None or vo.expire_ns <= ts):
+        if vo.time_in_force is _GTD and (vo.expire_ns is None or vo.expire_ns <= ts):
             return f"GTD expire time {vo.expire_ns} is not after the venue time {ts}"
         reject_closed = self.config.closed_session_policy is ClosedSessionPolicy.REJECT
         if reject_closed and not self.sessions.always_open and not self._session_ok(ts):
             return f"market closed at {ts} ns (session {self.sessions.state(ts)})"
-        if vo.post_only and vo.order_type is OrderType.LIMIT and self._crosses_book(vo):
+        if vo.post_only and vo.order_type is _LIMIT and self._crosses_book(vo):
             return f"post-only limit {self._px(vo.price_raw)} would take liquidity"  # type: ignore[arg-type]
         if vo.reduce_only and not self._reduces(vo):
             return f"reduce-only order would increase the position ({self.position.describe()})"
@@ -357,9 +386,10 @@ class MatchingEngine:
 
     def _first_pass(self, vo: VenueOrder) -> None:
         """The order's first matching opportunity right now (book, or close of the last bar)."""
-        if not self._session_ok(self.ts):
+        if not self.sessions.always_open and not self._session_ok(self.ts):
             return
-        if self.book.bids or self.book.asks:
+        book = self.book
+        if book.bids or book.asks:
             self._match_book(vo)
         elif self.last_bar is not None and not self._next_mode:
             c = self.last_bar.close.raw
@@ -374,7 +404,7 @@ class MatchingEngine:
         if vo.order_type in CONDITIONAL and not vo.triggered:
             return  # the first pass of a conditional order starts when it triggers
         vo.first_pass = True
-        if vo.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+        if vo.time_in_force in (_IOC, _FOK):
             self._cancel_rest(vo, f"{vo.time_in_force.name} remainder canceled")
         elif not vo.is_market_like:
             self._rest(vo)
@@ -389,7 +419,7 @@ class MatchingEngine:
         vo.rested = False
         vo.first_pass = False
         vo.queue_ahead = None
-        vo.status = OrderStatus.TRIGGERED if not vo.filled_raw else vo.status
+        vo.status = _TRIGGERED if not vo.filled_raw else vo.status
         vo.ts_last = self.ts
         self._emit(OrderTriggered(vo.client_order_id, vo.strategy_id, vo.instrument_id, self.ts, self.ts,
                                   vo.venue_order_id))  # fmt: skip
@@ -400,7 +430,7 @@ class MatchingEngine:
         self.working.pop(vo.client_order_id, None)
 
     def _cancel_rest(self, vo: VenueOrder, reason: str) -> None:
-        self._close(vo, OrderStatus.CANCELED)
+        self._close(vo, _CANCELED)
         self._emit(OrderCanceled(vo.client_order_id, vo.strategy_id, vo.instrument_id, self.ts, self.ts,
                                  vo.venue_order_id, reason))  # fmt: skip
 
@@ -420,7 +450,7 @@ class MatchingEngine:
                       trigger: Price | None) -> None:  # fmt: skip
         ts = self.ts
         reason = None
-        if vo is None or not vo.is_open or vo.status is OrderStatus.SUBMITTED:
+        if vo is None or not vo.is_open or vo.status is _SUBMITTED:
             reason = "unknown order" if vo is None else f"order is {vo.status.value}"
         elif qty is not None and (qty.raw <= 0 or qty.raw < vo.filled_raw):
             reason = f"quantity {qty} is below the filled quantity or not positive"
@@ -454,7 +484,7 @@ class MatchingEngine:
         vo.ts_last = ts
         self._emit(OrderUpdated(coid, vo.strategy_id, vo.instrument_id, ts, ts, qty, price, trigger, vo.venue_order_id))
         if vo.leaves_raw == 0:
-            self._close(vo, OrderStatus.FILLED)
+            self._close(vo, _FILLED)
             return
         if requeue and vo.client_order_id in self.working:
             del self.working[vo.client_order_id]  # loses time priority
@@ -501,16 +531,27 @@ class MatchingEngine:
             return
         book = self.book
         on_update = self.queue_model.on_level_update
-        for vo in list(self.working.values()):
-            if vo.client_order_id not in self.working:
+        l1 = book.is_l1
+        working = self.working
+        for vo in list(working.values()):
+            if vo.client_order_id not in working:
                 continue
-            if vo.rested and vo.queue_ahead:
+            if l1 and vo.first_pass and vo.order_type is _MARKET and not vo.reduce_only:
+                # a market order already past its first pass waits for liquidity on its side: with none
+                # left in this update, _match_book would find no level and change nothing
+                if book.l1_available(vo.is_buy) <= 0:
+                    continue
+            elif vo.rested and vo.queue_ahead:
                 vo.queue_ahead = on_update(vo.queue_ahead, book.displayed(vo.is_buy, vo.price_raw))  # type: ignore[arg-type]
             self._match_book(vo)
 
     def _match_book(self, vo: VenueOrder) -> None:
         """Match one order against the current book (taker on its first pass, maker once resting)."""
         book = self.book
+        if vo.order_type is _MARKET:
+            self._take(vo, None)
+            self._end_first_pass(vo)
+            return
         if vo.order_type in CONDITIONAL and not vo.triggered:
             ref = book.best_ask_raw() if vo.is_buy else book.best_bid_raw()
             if ref is None or trigger_touch(vo.order_type, vo.is_buy, vo.trigger_raw, ref, ref) is None:  # type: ignore[arg-type]
@@ -530,7 +571,7 @@ class MatchingEngine:
 
     def _take(self, vo: VenueOrder, limit: int | None) -> None:
         """Walk the opposite side as a taker up to ``limit`` (None = market), applying the TIF rules."""
-        want = self._capped_leaves(vo)
+        want = self._capped_leaves(vo) if vo.reduce_only else vo.quantity_raw - vo.filled_raw
         if want <= 0:
             self._cancel_rest(vo, "reduce-only order would increase the position")
             return
@@ -538,7 +579,7 @@ class MatchingEngine:
         take_asks = vo.is_buy
         levels, total = book.take_levels(take_asks, limit, want)
         tif = vo.time_in_force
-        if tif is TimeInForce.FOK and total < want:
+        if tif is _FOK and total < want:
             self._cancel_rest(vo, f"FOK: {want} (raw) wanted, {total} (raw) available")
             return
         if not levels:
@@ -554,19 +595,20 @@ class MatchingEngine:
             if not rem:
                 break
         market = limit is None
-        if rem and market and tif not in (TimeInForce.IOC, TimeInForce.FOK):
+        if rem and market and tif not in (_IOC, _FOK):
             policy = self.config.remainder_policy
             last = fills[-1][0]
-            if policy is RemainderPolicy.SAME_PRICE:
+            if policy is _SAME_PRICE:
                 fills.append((last, rem))
                 rem = 0
-            elif policy is RemainderPolicy.SLIPPAGE:
+            elif policy is _SLIPPAGE:
                 fills.append((last + self._tick if take_asks else last - self._tick, rem))
                 rem = 0
+        slip = market and not self._no_slippage
         for px, q in fills:
-            if market:
+            if slip:
                 px = self.slippage.adjust(take_asks, px, self._tick, bid, ask)
-            self._fill(vo, q, px, LiquiditySide.TAKER)
+            self._fill(vo, q, px, _TAKER)
             if vo.client_order_id not in self.working:
                 return
         if rem and market:
@@ -587,7 +629,7 @@ class MatchingEngine:
             if got == want:
                 break
         if got:
-            self._fill(vo, got, lim, LiquiditySide.MAKER)  # type: ignore[arg-type]
+            self._fill(vo, got, lim, _MAKER)  # type: ignore[arg-type]
 
     def _match_segment(self, vo: VenueOrder, a: int, b: int, ts: int) -> None:
         """Match one order along a price move ``a -> b`` (bars, or a trade with ``a == b``)."""
@@ -602,7 +644,7 @@ class MatchingEngine:
         if vo.is_market_like:
             if vo.first_pass or vo.triggered or a == b:
                 q = self._capped_leaves(vo)
-                self._fill_at(vo, q, self._slip(vo, a), LiquiditySide.TAKER, ts)
+                self._fill_at(vo, q, self._slip(vo, a), _TAKER, ts)
             return
         x = limit_touch(vo.is_buy, vo.price_raw, a, b)  # type: ignore[arg-type]
         if x is None:
@@ -612,7 +654,7 @@ class MatchingEngine:
         if vo.post_only and not vo.rested:
             self._cancel_rest(vo, f"post-only limit {self._px(vo.price_raw)} would take liquidity")  # type: ignore[arg-type]
             return
-        liq = LiquiditySide.MAKER if vo.rested else LiquiditySide.TAKER
+        liq = _MAKER if vo.rested else _TAKER
         self._fill_at(vo, self._capped_leaves(vo), x, liq, ts)
 
     def _fill_at(self, vo: VenueOrder, qty: int, px: int, liq: LiquiditySide, ts: int) -> None:
@@ -633,7 +675,7 @@ class MatchingEngine:
         vo.notional += px * qty
         vo.ts_last = ts
         done = vo.filled_raw == vo.quantity_raw
-        vo.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+        vo.status = _FILLED if done else _PARTIALLY_FILLED
         if done:
             self.working.pop(vo.client_order_id, None)
         self.position.apply(vo.is_buy, qty, px, ts)

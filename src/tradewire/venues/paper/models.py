@@ -14,6 +14,9 @@ from tradewire.model.enums import LiquiditySide
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Currency, Money, mul_raw, parse_raw
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_MAKER = LiquiditySide.MAKER
+
 # -- fees ---------------------------------------------------------------------------------------
 
 
@@ -56,7 +59,7 @@ class InstrumentFeeModel(FeeModel):
         per_contract, maker, taker, cur = plan
         if per_contract is not None:
             return Money.from_raw(mul_raw(qty_raw, per_contract), cur)
-        rate = maker if liquidity_side is LiquiditySide.MAKER else taker
+        rate = maker if liquidity_side is _MAKER else taker
         if not rate:
             return Money.from_raw(0, cur)
         return Money.from_raw(mul_raw(instrument.notional_raw(qty_raw, px_raw), rate), cur)
@@ -77,7 +80,7 @@ class FixedRateFeeModel(FeeModel):
 
     def commission(self, instrument: Instrument, qty_raw: int, px_raw: int, liquidity_side: LiquiditySide) -> Money:
         """``notional * rate`` rounded half-even to 1e-9."""
-        rate = self.maker_raw if liquidity_side is LiquiditySide.MAKER else self.taker_raw
+        rate = self.maker_raw if liquidity_side is _MAKER else self.taker_raw
         return Money.from_raw(mul_raw(instrument.notional_raw(qty_raw, px_raw), rate), instrument.settlement_currency)
 
 

@@ -12,6 +12,11 @@ from tradewire.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId, VenueOrderId
 from tradewire.model.orders import Order
 
+# enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
+_BUY = OrderSide.BUY
+_MARKET = OrderType.MARKET
+_SUBMITTED = OrderStatus.SUBMITTED
+
 MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED})
 CONDITIONAL = frozenset(
     {OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.MARKET_IF_TOUCHED, OrderType.LIMIT_IF_TOUCHED}
@@ -47,7 +52,7 @@ class VenueOrder:
         self.strategy_id = strategy_id
         self.instrument_id = instrument_id
         self.side = side
-        self.is_buy = side is OrderSide.BUY
+        self.is_buy = side is _BUY
         self.order_type = order_type
         self.quantity_raw = quantity_raw
         self.filled_raw = 0
@@ -59,7 +64,7 @@ class VenueOrder:
         self.post_only = post_only
         self.reduce_only = reduce_only
         self.triggered = False
-        self.status = OrderStatus.SUBMITTED
+        self.status = _SUBMITTED
         self.ts_submitted = ts_submitted
         self.ts_accepted = 0
         self.ts_last = ts_submitted
@@ -89,13 +94,13 @@ class VenueOrder:
     @property
     def is_open(self) -> bool:
         """True while the venue may still fill it (acknowledged or not)."""
-        return self.status in OPEN_STATUSES or self.status is OrderStatus.SUBMITTED
+        return self.status in OPEN_STATUSES or self.status is _SUBMITTED
 
     @property
     def is_market_like(self) -> bool:
         """True for a market order or a triggered stop-market / market-if-touched."""
         t = self.order_type
-        return t is OrderType.MARKET or (self.triggered and t in MARKET_LIKE)
+        return t is _MARKET or (self.triggered and t in MARKET_LIKE)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (raws as decimal strings of ints, enums as values)."""
