@@ -21,6 +21,12 @@ printed too: on a shared machine the spread between rounds shows the noise):
 * ``execute``: ``bus.send("RiskEngine.execute", SubmitOrder)`` including the throttle bookkeeping,
   working-order tracking and forwarding to a no-op ``ExecutionEngine.execute`` endpoint.
 
+Attribution: the check once more, alternating orders in one loop (so both halves see the same noise)
+between the real reads and the portfolio's two reads (``equity_raw`` for the concentration
+check, ``balance_free_raw`` for the margin check) answered from values held ready, i.e. what the check
+costs once the `Portfolio` maintains them (it walks its accounts and open positions per call now, and
+those iterators are the check's only GC-tracked allocations).
+
 Also measured: GC-tracked objects allocated per check (each allocation of a GC-tracked object while
 the generation-0 threshold is 1 starts a collection, counted by the hook), and the share of the
 RiskEngine in the OMS benchmark path (``benchmarks/oms.py``'s ``run_tradewire`` on the same real
@@ -170,6 +176,53 @@ def run_check(risk, clock, es, hook: GcHook, n: int, base: int, first: int, kept
     return out, hits
 
 
+def run_check_attribution(risk, clock, es, hook: GcHook, n: int, base: int, kept: list):
+    """Alternate orders between the real Portfolio reads and values held ready (same loop, same noise).
+
+    Returns the check latencies with the real reads, with held values, and how many held-value calls
+    saw a collection start.
+    """
+    checker = risk.checker
+    real = checker._equity_raw, checker._free_raw
+    eq_now, free_now = real[0](USD), real[1](USD)
+
+    def held_equity(ccy):
+        return eq_now
+
+    def held_free(ccy):
+        return free_now
+
+    perf = time.perf_counter_ns
+    check = risk.check_order
+    real_ns: list[int] = []
+    held_ns: list[int] = []
+    hits = 0
+    try:
+        for i in range(n):
+            o = make_order(es, 2 * 10**6 + i)
+            kept.append(o)
+            clock.set_time(base + i * 1_000_000)
+            use_held = i & 1
+            if use_held:
+                checker._equity_raw, checker._free_raw = held_equity, held_free
+            else:
+                checker._equity_raw, checker._free_raw = real
+            g = hook.started
+            t = perf()
+            d = check(o)
+            dt = perf() - t
+            if d is not None:
+                raise SystemExit(f"benchmark order was denied: {d}")
+            if use_held:
+                held_ns.append(dt)
+                hits += hook.started != g
+            else:
+                real_ns.append(dt)
+    finally:
+        checker._equity_raw, checker._free_raw = real
+    return real_ns, held_ns, hits
+
+
 def run_execute(bus, risk, clock, es, hook: GcHook, n: int, base: int, first: int, kept: list) -> tuple[list[int], int]:
     perf = time.perf_counter_ns
     send = bus.send
@@ -294,6 +347,7 @@ def main() -> None:
         round_p99.append(pct(sorted(ns), 0.99))
     exec_base = T0 + 10**12
     exec_ns, exec_gc = run_execute(bus, risk, clock, es, hook, n, exec_base, 0, kept)
+    real_ns, held_ns, held_gc = run_check_attribution(risk, clock, es, hook, n, T0 + 2 * 10**12, kept)
     kept.clear()
     if risk.forwarded != n:
         raise SystemExit(f"only {risk.forwarded} of {n} orders passed: {dict(risk.denied)}")
@@ -320,6 +374,10 @@ def main() -> None:
     res.update(summary("check", check_ns, check_gc))
     res["check_p99_per_round_us"] = round_p99
     res.update(summary("execute", exec_ns, exec_gc))
+    for name, xs, hits in (("check_alt_real_portfolio", real_ns, 0), ("check_alt_held_values", held_ns, held_gc)):
+        part = summary(name, xs, hits)
+        res.update({k: v for k, v in part.items() if k.endswith(("_p50_us", "_p99_us", "_p999_us"))})
+    res["check_alt_held_values_calls_with_gc"] = held_gc
     res["first_check_us"] = round(first_check_us, 1)
     res["check_gc_tracked_allocs"] = check_allocs
     res["execute_gc_tracked_allocs"] = exec_allocs
@@ -332,6 +390,11 @@ def main() -> None:
               f"{res[f'{k}_calls_with_gc']} calls with a GC, {res[f'{k}_gc_tracked_allocs']} GC-tracked allocations "
               f"per call")  # fmt: skip
     print(f"  check p99 per round of {n // rounds}: {', '.join(f'{x:.2f}' for x in round_p99)} us")
+    print("  attribution, alternate orders in one loop: real Portfolio reads / equity and free balance held ready")
+    for q in ("p50", "p99", "p999"):
+        real_q, held_q = res[f"check_alt_real_portfolio_{q}_us"], res[f"check_alt_held_values_{q}_us"]
+        print(f"    {q:>5}: {real_q:.2f} us / {held_q:.2f} us")
+    print(f"    held-ready calls with a GC: {held_gc}")
     print(f"  first check (calendar lookup): {res['first_check_us']:.0f} us")
     print(f"  target check p99 <= {TARGET_P99_US:g} us: {'met' if res['meets_target'] else 'NOT met'}")
     if not args.no_oms:

@@ -482,26 +482,28 @@ class PreTradeChecker:
             return "MARKET_CLOSED", f"MARKET_CLOSED: trading session for {instrument_id} is closed at {ts_ns}"
         # balance / margin for the part that adds exposure
         if cfg.check_balance:
-            return self._check_balance(c, buy, qty_raw, px_raw, pos, modify_of)
+            return self._check_balance(c, buy, qty_raw, px_raw, pos, modify_of, anot)
         return None
 
     def _check_balance(
-        self, c: _Compiled, buy: bool, qty_raw: int, px_raw: int, pos: int, modify_of: Order | None
+        self, c: _Compiled, buy: bool, qty_raw: int, px_raw: int, pos: int, modify_of: Order | None, anot: int
     ) -> Denial | None:
+        """Free balance or margin for the part of the order that adds exposure; ``anot`` is
+        ``|notional(qty_raw, px_raw)|``, reused when the whole order adds exposure."""
         inst = c.inst
         if modify_of is not None:
             qty_raw -= modify_of.quantity.raw  # only an increase needs more funds
             if qty_raw <= 0:
                 return None
+            anot = abs(notional_raw(c, qty_raw, px_raw))
         if c.margin_raw == 0 and inst.base_currency is not None:
             if not buy:  # spot: sell what is held in the base asset
                 return self._compare(inst.base_currency, qty_raw, "INSUFFICIENT_BALANCE")
-            notional = abs(notional_raw(c, qty_raw, px_raw))
-            return self._compare(inst.quote_currency, notional + _fee_raw(c, qty_raw, notional), "INSUFFICIENT_BALANCE")
+            return self._compare(inst.quote_currency, anot + _fee_raw(c, qty_raw, anot), "INSUFFICIENT_BALANCE")
         adding = qty_raw if pos == 0 or (pos > 0) == buy else max(0, qty_raw - abs(pos))
         if adding == 0:
             return None
-        notional = abs(notional_raw(c, adding, px_raw))
+        notional = anot if adding == qty_raw else abs(notional_raw(c, adding, px_raw))
         fee = _fee_raw(c, adding, notional)
         if c.margin_raw:
             return self._compare(c.settle, mul_raw_exact(notional, c.margin_raw) + fee, "INSUFFICIENT_MARGIN")
