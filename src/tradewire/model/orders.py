@@ -34,6 +34,8 @@ from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 _BUY = OrderSide.BUY
 _INITIALIZED = OrderStatus.INITIALIZED
 _MARKET = OrderType.MARKET
+_FILLED = OrderStatus.FILLED
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 
 S = OrderStatus
 PREVIOUS = "previous"
@@ -202,7 +204,7 @@ class Order:
     @property
     def is_inflight(self) -> bool:
         """True when sent and not yet acknowledged (or a pending modify/cancel)."""
-        return self.status in (S.SUBMITTED, S.PENDING_UPDATE, S.PENDING_CANCEL)
+        return self.status in _INFLIGHT_STATES
 
     @property
     def is_passive(self) -> bool:
@@ -257,7 +259,7 @@ class Order:
                 # same currency code: add the raws (Money.__add__ would re-check the currency)
                 self.commissions[code] = comm if prev is None else Money.from_raw(prev.raw + comm.raw, prev.currency)
                 self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
-                target = S.FILLED if new_filled == quantity_raw else S.PARTIALLY_FILLED
+                target = _FILLED if new_filled == quantity_raw else _PARTIALLY_FILLED
             elif cls is OrderAccepted:
                 self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
             self._previous_status = self.status = target  # type: ignore[assignment]
@@ -326,5 +328,6 @@ class Order:
 
 
 _OPEN_STATES = frozenset({S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED, S.PENDING_UPDATE, S.PENDING_CANCEL})
+_INFLIGHT_STATES = frozenset({S.SUBMITTED, S.PENDING_UPDATE, S.PENDING_CANCEL})
 
 __all__ = ["FILL", "PREVIOUS", "TRANSITIONS", "InvalidStateTransition", "Order"]

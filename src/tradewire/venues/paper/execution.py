@@ -97,6 +97,7 @@ class PaperExecutionClient(ExecutionClient):
         self.sessions = sessions or AlwaysOpen()
         self._engines: dict[InstrumentId, MatchingEngine] = {}
         self._venue_order_seq = 0
+        self._venue_prefix = f"{venue}-"  # a plain str: formatting the Venue str subclass is slower
         self._fills: list[FillReport | OrderFilled] = []  # in execution order; restored ones as FillReport
         for instrument in instruments:
             self.add_instrument(instrument)
@@ -181,7 +182,10 @@ class PaperExecutionClient(ExecutionClient):
         ts = max(self.clock.timestamp_ns(), engine.ts)
         self._venue_order_seq += 1
         vo = VenueOrder.from_order(
-            order, _new_id(VenueOrderId, f"{self.venue}-{self._venue_order_seq}"), ts, engine.instrument.price_precision
+            order,
+            _new_id(VenueOrderId, f"{self._venue_prefix}{self._venue_order_seq}"),
+            ts,
+            engine.instrument.price_precision,
         )
         if order.client_order_id in engine.orders:
             vo.reject_reason = f"duplicate client order id {order.client_order_id}"
