@@ -160,7 +160,7 @@ def _encode_value(v: Any, hint: Any, where: str) -> Any:
     if isinstance(v, (Price, Quantity)):
         out: Any = _fixed_to_json(v)
     elif isinstance(v, Money):
-        out = {"amount": str(v.as_decimal()), "currency": v.currency.code}
+        out = _money_to_json(v)
     elif isinstance(v, Currency):
         out = v.code
     elif isinstance(v, enum.Enum):
@@ -191,12 +191,70 @@ def _encode_value(v: Any, hint: Any, where: str) -> Any:
     return out
 
 
+@cache
+def _encode_plan(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    """Per field of ``cls``: name, type hint, and whether the hint is ambiguous (computed once per class)."""
+    hints = _hints(cls)
+    return tuple((f.name, hints.get(f.name, Any), _is_ambiguous(hints.get(f.name, Any))) for f in _fields(cls))
+
+
+def _money_to_json(v: Money) -> dict[str, str]:
+    return {"amount": str(v.as_decimal()), "currency": v.currency.code}
+
+
+def _exact_encoder(t: type) -> Any:
+    """What :func:`_encode_value` does for a value of type ``t`` under an unambiguous hint, when that is a
+    fixed function of the value (None: take :func:`_encode_value`)."""
+    if t is str or t is int or t is bool or t is type(None):
+        return _identity
+    if issubclass(t, bool):
+        return None
+    if issubclass(t, (Price, Quantity)):
+        return _fixed_to_json
+    if issubclass(t, Money):
+        return _money_to_json
+    if issubclass(t, Currency):
+        return _currency_code
+    if issubclass(t, enum.Enum):
+        return _enum_value
+    if issubclass(t, Identifier):
+        return str
+    return None
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+def _currency_code(v: Currency) -> str:
+    return v.code
+
+
+def _enum_value(v: enum.Enum) -> Any:
+    return v.value
+
+
+_EXACT: dict[type, Any] = {}  # value type -> its encoder (see _exact_encoder), filled as types are seen
+
+
 def _encode_fields(obj: Any, where: str) -> dict[str, Any]:
-    hints = _hints(type(obj))
-    return {
-        f.name: _encode_value(getattr(obj, f.name), hints.get(f.name, Any), f"{where}.{f.name}")
-        for f in _fields(type(obj))
-    }
+    out: dict[str, Any] = {}
+    exact = _EXACT
+    for name, hint, ambiguous in _encode_plan(type(obj)):
+        v = getattr(obj, name)
+        if v is None or v is True or v is False:
+            out[name] = v
+            continue
+        if not ambiguous:  # the commonest values: one dict lookup instead of _encode_value's cascade
+            t = type(v)
+            enc = exact.get(t, _encode_value)
+            if enc is _encode_value and t not in exact:
+                enc = exact[t] = _exact_encoder(t) or _encode_value
+            if enc is not _encode_value:
+                out[name] = enc(v)
+                continue
+        out[name] = _encode_value(v, hint, f"{where}.{name}")
+    return out
 
 
 def encode(obj: Any) -> dict[str, Any]:
