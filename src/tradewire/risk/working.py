@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import deque
 
-from tradewire.model.enums import OrderSide
+from tradewire.model.enums import OrderSide, OrderStatus
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from tradewire.model.orders import Order
+
+_CLOSED = frozenset(s for s in OrderStatus if s.is_closed)  # terminal states, as the model defines them
 
 
 class RateLimiter:
@@ -90,10 +92,13 @@ class WorkingOrders:
         self.by_strategy[order.strategy_id] -= 1
 
     def on_event(self, event: object) -> None:
-        """Drop the order an order event closed (subscribe to ``events.order.*``)."""
-        coid = getattr(event, "client_order_id", None)
-        order = self.orders.get(coid) if coid is not None else None
-        if order is not None and order.status.is_closed:
+        """Drop the order an order event closed (subscribe to ``events.order.*``; called for every order event)."""
+        try:
+            coid = event.client_order_id  # type: ignore[attr-defined]
+        except AttributeError:
+            return
+        order = self.orders.get(coid)
+        if order is not None and order.status in _CLOSED:
             self.remove(coid)
 
     def prune(self) -> None:
