@@ -36,6 +36,7 @@ _INITIALIZED = OrderStatus.INITIALIZED
 _MARKET = OrderType.MARKET
 _FILLED = OrderStatus.FILLED
 _PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_ZERO_QTY: dict[int, Quantity] = {}
 
 S = OrderStatus
 PREVIOUS = "previous"
@@ -164,7 +165,11 @@ class Order:
         self.status = _INITIALIZED
         self._previous_status = _INITIALIZED
         self.venue_order_id: VenueOrderId | None = None
-        self.filled_qty = Quantity.from_raw(0, init.quantity.precision)
+        precision = init.quantity.precision
+        zero = _ZERO_QTY.get(precision)
+        if zero is None:  # Quantities are immutable: one zero per precision serves every order
+            zero = _ZERO_QTY[precision] = Quantity.from_raw(0, precision)
+        self.filled_qty = zero
         self._notional_raw = 0
         self._trade_ids: set[TradeId] = set()
         self.commissions: dict[str, Money] = {}

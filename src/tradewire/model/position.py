@@ -146,8 +146,8 @@ class Position:
             self._cost += px * qty
             self.signed_qty_raw = cur + signed
         else:
-            open_abs = abs(cur)
-            closed = min(qty, open_abs)
+            open_abs = cur if cur > 0 else -cur
+            closed = qty if qty < open_abs else open_abs
             removed = self._cost if closed == open_abs else div_round(self._cost * closed, open_abs)
             proceeds = px * closed
             pnl = proceeds - removed if cur > 0 else removed - proceeds
@@ -185,7 +185,7 @@ class Position:
         self.trade_count += 1
         self.last_px = fill.last_px
         self.ts_last = fill.ts_event
-        return div_round(realized_1e27, _S2)
+        return div_round(realized_1e27, _S2) if realized_1e27 else 0
 
     def __repr__(self) -> str:
         return (

@@ -139,8 +139,13 @@ class Account:
                     self._add(base, qty_raw)
         elif realized_raw:
             self._add(settle, realized_raw)
-        if commission.raw:
-            self._add(commission.currency, -commission.raw)
+        fee = commission.raw
+        if fee:
+            code = commission.currency.code
+            if code in total:
+                total[code] -= fee
+            else:
+                self._add(commission.currency, -fee)
 
     # -- order locks ---------------------------------------------------------------------------
     def order_lock(self, instrument: Instrument, side: OrderSide, leaves_raw: int, px_raw: int) -> tuple[str, int]:

@@ -294,6 +294,10 @@ class MatchingEngine:
 
     def _advance(self, ts: int) -> None:
         pending = self._pending
+        if not pending and self._next_expiry is None:  # nothing queued or expiring: only the clock moves
+            if ts > self.ts:
+                self.ts = ts
+            return
         while True:
             due = pending[0][0] if pending else None
             exp = self._next_expiry
