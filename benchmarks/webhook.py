@@ -191,8 +191,9 @@ def build_node_app(data_dir: str, stages: StageRecorder, keep: int):
 
 
 def serve(
-    port: int, data_dir: str, chain: str, gc_freeze_interval_s: float | None, keep: int, db_sync: str | None
-) -> None:
+    port: int, data_dir: str, chain: str, gc_freeze_interval_s: float | None, keep: int, db_sync: str | None,
+    switch_interval_s: float,
+) -> None:  # fmt: skip
     import uvicorn
 
     from tradewire.cli.run import paper_db_synchronous, prepare_process, server_config
@@ -201,7 +202,9 @@ def serve(
     stages = StageRecorder()
     build = build_node_app if chain == "node" else build_minimal_app
     app, service, cache, node = build(data_dir, stages, keep)
-    prepare_process(gc_freeze_interval_s=gc_freeze_interval_s)  # like `tradewire run`: after building, before serving
+    prepare_process(
+        switch_interval_s, gc_freeze_interval_s=gc_freeze_interval_s
+    )  # like `tradewire run`: after building, before serving
     if node is not None:
         node.start()
     pauses, on_gc = _gc_watch()
@@ -215,7 +218,7 @@ def serve(
 
 
 # --------------------------------------------------------------------------- client side
-STAGES = ("due", "received", "durable", "queued", "dequeued", "initialized", "submitted", "accepted")
+STAGES = ("due", "received", "durable", "queued", "dequeued", "initialized", "submitted", "accepted", "dispatched")
 """Stage timestamps of one alert, in order. ``due``: its scheduled send time in the load generator."""
 SEGMENTS = {
     "http_in": ("due", "received"),  # client write, socket, uvicorn/httptools, event loop, body read, checks
@@ -225,6 +228,7 @@ SEGMENTS = {
     "risk_oms": ("dequeued", "initialized"),  # planning, RiskEngine checks, OMS builds the order
     "record_init": ("initialized", "submitted"),  # OrderInitialized recorded (durable event-store append)
     "record_sub_venue": ("submitted", "accepted"),  # OrderSubmitted recorded durably, paper venue acknowledges
+    "after_ack": ("accepted", "dispatched"),  # the rest of the engine's work for the alert (fill, portfolio, views)
 }
 
 
@@ -346,16 +350,19 @@ def main() -> None:
                     help="closed orders kept in memory per strategy (default: tradewire run's; 0: all)")  # fmt: skip
     ap.add_argument("--db-synchronous", choices=("FULL", "NORMAL"), default=None,
                     help="event store's SQLite synchronous mode (default: tradewire run's)")  # fmt: skip
+    ap.add_argument("--switch-interval", type=float, default=None,
+                    help="server's thread switch interval in seconds (default: tradewire run's)")  # fmt: skip
     ap.add_argument("--slow-ms", type=float, default=5.0, help="alerts slower than this are broken down by stage")
     ap.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    from tradewire.cli.run import GC_FREEZE_INTERVAL_S, ORDER_RETENTION
+    from tradewire.cli.run import GC_FREEZE_INTERVAL_S, ORDER_RETENTION, SWITCH_INTERVAL_S
 
     interval = GC_FREEZE_INTERVAL_S if args.gc_freeze_interval is None else args.gc_freeze_interval
     keep = ORDER_RETENTION if args.retention is None else args.retention
     if args.serve is not None:
-        serve(args.serve, args.data_dir, args.chain, interval or None, keep, args.db_synchronous)
+        switch = SWITCH_INTERVAL_S if args.switch_interval is None else args.switch_interval
+        serve(args.serve, args.data_dir, args.chain, interval or None, keep, args.db_synchronous, switch)
         return
     from tradewire.cli.run import paper_db_synchronous
 
@@ -366,6 +373,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--serve", str(port), "--data-dir", data_dir, "--chain", args.chain,
                "--retention", str(keep), "--gc-freeze-interval", str(interval),
                "--db-synchronous", db_sync]  # fmt: skip
+        if args.switch_interval is not None:
+            cmd += ["--switch-interval", str(args.switch_interval)]
         proc = subprocess.Popen(cmd)
         try:
             deadline = time.monotonic() + 60
@@ -403,7 +412,8 @@ def main() -> None:
         "cache_orders_end": srv["cache_orders"], "cache_orders_evicted": srv["cache_evicted"],
         "order_retention": keep or None, "db_synchronous": db_sync if args.chain == "node" else None,
         "outcomes": srv["outcomes"], "target_p99_ms": 5.0,
-        "gc_freeze_interval_s": interval, "server_gc": srv["gc"], "stages": _breakdown(out["timelines"], args.slow_ms),
+        "gc_freeze_interval_s": interval, "switch_interval_s": args.switch_interval or SWITCH_INTERVAL_S,
+        "server_gc": srv["gc"], "stages": _breakdown(out["timelines"], args.slow_ms),
         "loadavg_before": load_before, "loadavg_after": _loadavg(),
     }  # fmt: skip
     print(f"chain {args.chain}, event store synchronous={figures['db_synchronous']}; load average before "

@@ -272,6 +272,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._orderflow_last = (0.0, {})  # (monotonic s of the last publish, last snapshot per topic)
         self.webhook_service = self._build_webhook(config.webhook)
         self._store = None
+        self._recorder: Any = None
         self._listeners: list[Listener] = []
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         self._shutdown = threading.Event()
@@ -317,7 +318,11 @@ class TradingNode(NodeCommands, NodeViews):
 
         self._set_state("initializing")
         self._store = open_store(self.config.database_url)
-        EventRecorder(self._store, self.kernel.bus)
+        # OrderInitialized commits with the order's OrderSubmitted (one commit per order on this thread, not two);
+        # an order held or emulated is made durable by the barrier before the engine loop takes its next input
+        self._recorder = EventRecorder(self._store, self.kernel.bus, defer_initialized=True)
+        if self.webhook_service is not None:
+            self.webhook_service.durability_barrier = self._recorder.barrier
         self.started_ns = self.clock.timestamp_ns()
         self.kernel.start()
         self._run_requested = True
@@ -391,6 +396,8 @@ class TradingNode(NodeCommands, NodeViews):
             self.clock.run_due()
             if self._venue_enabled(obj):
                 self.kernel.process(obj)
+            if self._recorder.deferred:
+                self._recorder.barrier()
             self.events_processed += 1
             if now - due > self._lag_max_ns:
                 self._lag_max_ns = now - due
@@ -424,6 +431,8 @@ class TradingNode(NodeCommands, NodeViews):
             self.clock.run_due()
             if self._venue_enabled(obj):
                 process(obj)
+            if self._recorder.deferred:
+                self._recorder.barrier()
             self.events_processed += 1
             now = time.time_ns()
             if now - self._last_snap_ns >= snap_ns:
@@ -471,6 +480,8 @@ class TradingNode(NodeCommands, NodeViews):
                 item = None
         if self.webhook_service is not None and self.state == "running":
             self.webhook_service.drain()
+        if self._recorder is not None and self._recorder.deferred:  # orders placed by commands or timers
+            self._recorder.barrier()
         if ran:
             self._refresh_snapshot()
 

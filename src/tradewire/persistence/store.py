@@ -544,6 +544,21 @@ class EventRecorder:
 
     The ExecutionEngine must publish ``OrderSubmitted`` before calling the venue client for the
     "nothing sent that is not recorded" rule to hold through this recorder.
+
+    Parameters
+    ----------
+    store : EventStore
+        Where records go.
+    bus : MessageBus
+        Whose topics are recorded.
+    defer_initialized : bool
+        Append ``OrderInitialized`` without waiting for its commit; it becomes durable with the next durable
+        record (the order's own ``OrderSubmitted``, committed in the same transaction or after it: the store
+        commits in append order) or at the latest at :meth:`barrier`. The rule above still holds: a venue gets
+        an order only after its ``OrderSubmitted`` is durable, and with it the ``OrderInitialized``. An order
+        that is held or emulated (no ``OrderSubmitted`` yet) is durable once the engine loop calls
+        :meth:`barrier`, which it must do before it acts on the next input. Saves one commit per order on the
+        engine thread (default False: every ``OrderInitialized`` waits for its own commit).
     """
 
     TOPICS = (
@@ -551,18 +566,41 @@ class EventRecorder:
         "events.orderflow.*",
     )  # fmt: skip
 
-    def __init__(self, store: EventStore, bus) -> None:
+    def __init__(self, store: EventStore, bus, defer_initialized: bool = False) -> None:
         self.store = store
         self.bus = bus
+        self.defer_initialized = defer_initialized
+        self.deferred = 0  # OrderInitialized records appended but perhaps not committed yet
         for t in self.TOPICS:
             bus.subscribe(t, self.on_event, priority=100)
 
     def on_event(self, record: Any) -> None:
-        """Append one bus message (durably for :data:`DURABLE_KINDS`)."""
+        """Append one bus message (durably for :data:`DURABLE_KINDS`, see ``defer_initialized``)."""
         cls = type(record)
         if not is_registered(cls) and cls.__module__.startswith("tradewire."):
             register(cls)
-        self.store.append(record, durable=cls.__name__ in DURABLE_KINDS)
+        name = cls.__name__
+        if name in DURABLE_KINDS:
+            if self.defer_initialized and name == "OrderInitialized":
+                self.store.append(record)
+                self.deferred += 1
+                return
+            self.store.append(record, durable=True)
+            self.deferred = 0  # committed with everything appended before it
+            return
+        self.store.append(record)
+
+    def barrier(self) -> None:
+        """Return once every deferred ``OrderInitialized`` is committed (at once when there is none).
+
+        Raises
+        ------
+        StoreError
+            If the commit fails.
+        """
+        if self.deferred:
+            self.store.flush()
+            self.deferred = 0
 
     def detach(self) -> None:
         """Unsubscribe from the bus."""

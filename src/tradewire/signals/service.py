@@ -200,6 +200,10 @@ class WebhookService:
         it must be cheap and thread-safe. ``received`` and ``durable`` are reported for every alert that
         reaches the claim (a duplicate too), the later stages only for accepted alerts. Settable as the
         attribute ``stage_hook``. None (default) costs one comparison per stage.
+    durability_barrier : Callable[[], None] | None
+        Called by :meth:`drain` (engine thread) after dispatching and before marking intents handled in the
+        idempotency store, so whatever dispatching recorded is durable first (e.g.
+        :meth:`tradewire.persistence.EventRecorder.barrier`). Settable as the attribute.
 
     Raises
     ------
@@ -212,6 +216,7 @@ class WebhookService:
         bus: MessageBus | None = None, market: MarketView | None = None, account: AccountView | None = None,
         queue_size: int = 10_000, max_records: int = 10_000, wakeup: Callable[[], None] | None = None,
         recover_max_age_s: float = 60.0, stage_hook: StageHook | None = None,
+        durability_barrier: Callable[[], None] | None = None,
     ) -> None:  # fmt: skip
         if not sources:
             raise ValueError("at least one webhook source must be configured")
@@ -233,6 +238,7 @@ class WebhookService:
         self._claims = 0
         self._batches: dict[asyncio.AbstractEventLoop, list] = {}  # group commit, per event loop
         self.stage_hook = stage_hook
+        self.durability_barrier = durability_barrier
         self.recovered = self._recover(recover_max_age_s)
 
     def _recover(self, max_age_s: float) -> int:
@@ -592,6 +598,8 @@ class WebhookService:
         finally:
             mark = getattr(self._store, "mark_dispatched", None)
             if handled and mark is not None:
+                if self.durability_barrier is not None:
+                    self.durability_barrier()  # raises if the records are not durable: the intents stay queued
                 mark(handled)
         return n
 

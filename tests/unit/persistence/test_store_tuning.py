@@ -124,3 +124,67 @@ def test_checkpoint_interval_must_be_positive(tmp_path):
             EventStore(engine, checkpoint_interval_s=0)
     finally:
         engine.dispose()
+
+
+def _kinds_committed(url: str) -> list[str]:
+    """What another process sees in the database right now."""
+    probe = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        return [k for (k,) in probe.execute("SELECT kind FROM events ORDER BY seq")]
+    finally:
+        probe.close()
+
+
+def test_deferred_initialized_commits_with_the_next_durable_record(tmp_path):
+    from persistence_factories import init
+
+    from tradewire.core.bus import MessageBus
+    from tradewire.model import OrderSubmitted
+    from tradewire.persistence import EventRecorder
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = open_store(url, flush_interval_ms=60_000)
+    bus = MessageBus()
+    rec = EventRecorder(store, bus, defer_initialized=True)
+    order = init("O-1")
+    bus.publish(f"events.order.{order.strategy_id}", order)
+    assert _kinds_committed(url) == [] and rec.deferred == 1  # not waited for
+    sub = OrderSubmitted(order.client_order_id, order.strategy_id, order.instrument_id, 1, 1)
+    bus.publish(f"events.order.{order.strategy_id}", sub)  # durable: the venue may get the order after this
+    assert _kinds_committed(url) == ["OrderInitialized", "OrderSubmitted"] and rec.deferred == 0
+    store.close()
+
+
+def test_barrier_makes_a_held_orders_initialized_durable(tmp_path):
+    from persistence_factories import init
+
+    from tradewire.core.bus import MessageBus
+    from tradewire.persistence import EventRecorder
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = open_store(url, flush_interval_ms=60_000)
+    bus = MessageBus()
+    rec = EventRecorder(store, bus, defer_initialized=True)
+    held = init("SL-1")
+    bus.publish(f"events.order.{held.strategy_id}", held)  # a bracket child: no OrderSubmitted yet
+    assert _kinds_committed(url) == []
+    rec.barrier()
+    assert _kinds_committed(url) == ["OrderInitialized"] and rec.deferred == 0
+    rec.barrier()  # nothing deferred: no commit needed
+    store.close()
+
+
+def test_default_recorder_waits_for_each_initialized(tmp_path):
+    from persistence_factories import init
+
+    from tradewire.core.bus import MessageBus
+    from tradewire.persistence import EventRecorder
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = open_store(url, flush_interval_ms=60_000)
+    bus = MessageBus()
+    EventRecorder(store, bus)
+    order = init("O-1")
+    bus.publish(f"events.order.{order.strategy_id}", order)
+    assert _kinds_committed(url) == ["OrderInitialized"]
+    store.close()
