@@ -414,8 +414,11 @@ class PreTradeChecker:
             if trigger_price is not None and abs(trigger_price.raw - ref) * 100 * den > limit:
                 return _collar_denial("trigger price", trigger_price, ref, num, den)
         # position limits (worst case: same-side working orders fill as well)
-        pending = self.working.same_side_leaves_raw(
-            instrument_id, side, None if modify_of is None else modify_of.client_order_id
+        w = self.working
+        pending = (
+            w.same_side_leaves_raw(instrument_id, side, None if modify_of is None else modify_of.client_order_id)
+            if w.by_instrument.get(instrument_id)
+            else 0
         )
         projected = pos + signed + (pending if buy else -pending)
         increases = abs(projected) > abs(pos)
@@ -451,7 +454,6 @@ class PreTradeChecker:
         # open orders, throttles, session (only for new orders / modifications respectively)
         cfg = self.config
         if modify_of is None:
-            w = self.working
             mo = cfg.max_open_orders
             if mo is not None and len(w.orders) + 1 > mo:
                 w.prune()
@@ -478,7 +480,9 @@ class PreTradeChecker:
                 f"RATE_LIMIT: strategy {strategy_id} reached {self.modify_rate.limit} modifies per "
                 f"{self.modify_rate.window_ns / 1e9:g}s"
             )
-        if self.session_provider is not None and not self._session_open(c, instrument_id, ts_ns):
+        if self.session_provider is not None and not (
+            c.sess_open if c.sess_start <= ts_ns < c.sess_end else self._session_open(c, instrument_id, ts_ns)
+        ):
             return "MARKET_CLOSED", f"MARKET_CLOSED: trading session for {instrument_id} is closed at {ts_ns}"
         # balance / margin for the part that adds exposure
         if cfg.check_balance:
