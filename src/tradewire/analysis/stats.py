@@ -13,18 +13,45 @@ Definitions
 - win rate = winning closed trades (net P&L > 0) / closed trades.
 - profit factor = gross profit of winning trades / |gross loss of losing trades| (net of fees);
   ``None`` when there are no losing trades.
+
+Equity curves come in two forms: ``(ts_ns, Decimal)`` pairs (:func:`summarize`), or parallel lists of
+timestamps and raw amounts at the fixed-point scale 1e9 of :class:`~tradewire.model.objects.Money`
+(:func:`summarize_raw`, what a backtest records: no Decimal per sample). Both give identical figures:
+the raw functions find the extreme or the day ends with integers and compute the reported ratio with
+the same Decimal division as the Decimal functions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
+
 NS_PER_DAY = 86_400_000_000_000
+RAW_SCALE = 1_000_000_000  # fixed-point scale of Money raws
+_NP_SAFE = 2**62  # raws below this in magnitude fit int64 with room for a difference of two of them
+
+
+def raw_to_money_decimal(raw: int) -> Decimal:
+    """``Money.from_raw(raw, c).as_decimal()`` without the Money: the same value and representation.
+
+    ``Money.as_decimal`` gives an integral amount with exponent 0 and any other amount with its trailing
+    zeros removed (``Decimal.normalize``); both are built here straight from the digits of ``raw``
+    (scale 1e9), which is several times faster.
+    """
+    neg = raw < 0
+    q, r = divmod(-raw if neg else raw, RAW_SCALE)
+    if not r:
+        return Decimal(-q if neg else q)
+    frac = f"{r:09d}".rstrip("0")
+    return Decimal(f"{'-' if neg else ''}{q}.{frac}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +102,126 @@ def daily_returns(curve: Sequence[tuple[int, Decimal]]) -> list[float]:
     return [float(b / a - 1) for a, b in pairwise(vals) if a != 0]
 
 
+def _int64(values: Sequence[int]) -> np.ndarray | None:
+    """``values`` as an int64 array, or None if one of them is too large for exact int64 arithmetic."""
+    try:
+        a = np.fromiter(values, dtype=np.int64, count=len(values))
+    except OverflowError:
+        return None
+    if len(a) and (a.max() >= _NP_SAFE or a.min() <= -_NP_SAFE):
+        return None
+    return a
+
+
+def max_drawdown_raw(equity_raw: Sequence[int]) -> float:
+    """:func:`max_drawdown` of a curve of raw amounts (any common fixed-point scale): the same float.
+
+    The running peak and the drawdowns are screened in numpy (int64 and float64); the largest drawdown
+    is then picked with exact rational comparisons among the samples within 1e-9 (relative) of the
+    float maximum, and reported as ``float(Decimal(peak - e) / Decimal(peak))``, which is the value
+    :func:`max_drawdown` computes on the scaled Decimals (the scale cancels in the ratio). Raws of
+    magnitude 2**62 or more are handled by :func:`max_drawdown` itself.
+
+    Parameters
+    ----------
+    equity_raw : sequence of int
+        Equity samples in time order.
+
+    Returns
+    -------
+    float
+        Fraction of the peak (0.0 for an empty, rising or never-positive curve).
+    """
+    a = _int64(equity_raw)
+    if a is None:
+        return max_drawdown([Decimal(v) for v in equity_raw])
+    if len(a) < 2:
+        return 0.0
+    peak = np.maximum.accumulate(a)
+    pos = peak > 0
+    if not pos.any():
+        return 0.0
+    p = peak[pos]
+    fall = p - a[pos]  # >= 0; exact in int64 (|a| < 2**62)
+    ratio = fall.astype(np.float64) / p.astype(np.float64)
+    best = float(ratio.max())
+    if best <= 0.0:
+        return 0.0
+    near = np.flatnonzero(ratio >= best * (1 - 1e-9))
+    pairs = {(int(p[j]), int(fall[j])) for j in near}
+    pk, fl = max(pairs, key=lambda pf: Fraction(pf[1], pf[0]))
+    return float(Decimal(fl) / Decimal(pk))
+
+
+def day_ends(ts: Sequence[Any], key: Callable[[Any], int] | None = None) -> list[int]:
+    """Indices of the last sample of each UTC day in a time-ordered sequence.
+
+    Binary search from day to day: O(days · log n) reads of ``ts``, so a sequence of objects (with
+    ``key`` giving each one's UTC ns) needs no list of timestamps.
+
+    Parameters
+    ----------
+    ts : sequence
+        Samples in non-decreasing time order (not checked: an unordered input gives meaningless indices).
+    key : callable, optional
+        Sample → UTC ns (default: the samples are the timestamps).
+
+    Returns
+    -------
+    list of int
+        Increasing indices; the last one is ``len(ts) - 1`` (empty for an empty ``ts``).
+    """
+    out: list[int] = []
+    n = len(ts)
+    i = 0
+    while i < n:
+        t = ts[i] if key is None else key(ts[i])
+        i = bisect_left(ts, (t // NS_PER_DAY + 1) * NS_PER_DAY, i, n, key=key)
+        out.append(i - 1)
+    return out
+
+
+def daily_returns_raw(
+    ts: Sequence[Any], equity_raw: Sequence[int], *, ordered: bool = False, key: Callable[[Any], int] | None = None
+) -> list[float]:  # fmt: skip
+    """:func:`daily_returns` of a curve given as timestamps and raw amounts: the same floats.
+
+    Parameters
+    ----------
+    ts : sequence
+        Sample times, UTC ns (or objects, see ``key``), one per equity sample.
+    equity_raw : sequence of int
+        Equity samples (any common fixed-point scale: it cancels in each return).
+    ordered : bool
+        The caller guarantees ``ts`` is in non-decreasing time order: day ends are found by binary search
+        (:func:`day_ends`). Otherwise every sample is read and any order is accepted.
+    key : callable, optional
+        Sample of ``ts`` → UTC ns; only with ``ordered=True``.
+
+    Returns
+    -------
+    list of float
+        ``float(b / a - 1)`` in Decimal for the last samples ``a``, ``b`` of consecutive UTC days present.
+
+    Raises
+    ------
+    ValueError
+        If the two sequences differ in length, or ``key`` is given without ``ordered``.
+    """
+    if len(ts) != len(equity_raw):
+        raise ValueError(f"{len(ts)} timestamps for {len(equity_raw)} equity samples")
+    if ordered:
+        vals = [Decimal(equity_raw[i]) for i in day_ends(ts, key)]
+    elif key is not None:
+        raise ValueError("key needs ordered=True")
+    else:
+        last_by_day: dict[int, int] = {}
+        for x, eq in zip(ts, equity_raw, strict=True):
+            last_by_day[x // NS_PER_DAY] = eq
+        vals = [Decimal(last_by_day[d]) for d in sorted(last_by_day)]
+    return [float(b / a - 1) for a, b in pairwise(vals) if a != 0]
+
+
 def sharpe_ratio(returns: Sequence[float], periods_per_year: int = 252) -> float | None:
     """Annualized Sharpe of per-period returns (None with < 2 returns or zero deviation)."""
     n = len(returns)
@@ -100,20 +247,53 @@ def summarize(
     starting_equity : equity before the first event
     """
     final = curve[-1][1] if curve else starting_equity
+    sharpe = sharpe_ratio(daily_returns(curve), periods_per_year)
+    mdd = max_drawdown([e for _, e in curve])
+    return _summary(trades, final, starting_equity, sharpe, mdd, fills, currency)
+
+
+def summarize_raw(
+    trades: Sequence[TradeRecord], ts: Sequence[Any], equity_raw: Sequence[int], starting_equity_raw: int,
+    periods_per_year: int = 252, fills: int = 0, currency: str = "", ts_key: Callable[[Any], int] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """:func:`summarize` of a curve recorded as raw amounts (Money scale 1e9): the same dict.
+
+    Parameters
+    ----------
+    trades : closed round trips
+    ts : sample times, UTC ns, in non-decreasing time order (or objects, with ``ts_key``)
+    equity_raw : equity samples in ``currency``, raw (scale 1e9), one per ``ts``
+    starting_equity_raw : equity before the first event, raw
+    ts_key : sample of ``ts`` → UTC ns, e.g. ``attrgetter("ts_event")`` for the replayed bars themselves
+
+    Raises
+    ------
+    ValueError
+        If ``ts`` and ``equity_raw`` differ in length.
+    """
+    starting_equity = raw_to_money_decimal(starting_equity_raw)
+    final = raw_to_money_decimal(equity_raw[-1]) if len(equity_raw) else starting_equity
+    returns = daily_returns_raw(ts, equity_raw, ordered=True, key=ts_key)
+    sharpe = sharpe_ratio(returns, periods_per_year)
+    return _summary(trades, final, starting_equity, sharpe, max_drawdown_raw(equity_raw), fills, currency)
+
+
+def _summary(
+    trades: Sequence[TradeRecord], final: Decimal, starting_equity: Decimal, sharpe: float | None, mdd: float,
+    fills: int, currency: str,
+) -> dict[str, Any]:  # fmt: skip
     wins = [t for t in trades if t.net_pnl > 0]
     losses = [t for t in trades if t.net_pnl < 0]
     gross_win = sum((t.net_pnl for t in wins), Decimal(0))
     gross_loss = sum((t.net_pnl for t in losses), Decimal(0))
     fees = sum((t.fees for t in trades), Decimal(0))
-    sharpe = sharpe_ratio(daily_returns(curve), periods_per_year)
-    eq = [e for _, e in curve]
     return {
         "currency": currency,
         "starting_equity": str(starting_equity),
         "final_equity": str(final),
         "total_pnl": str(final - starting_equity),
         "total_return_pct": float((final / starting_equity - 1) * 100) if starting_equity else None,
-        "max_drawdown_pct": max_drawdown(eq) * 100,
+        "max_drawdown_pct": mdd * 100,
         "sharpe": sharpe,
         "trades": len(trades),
         "fills": fills,

@@ -4,7 +4,9 @@ Topics are dot- or colon-separated strings such as ``data.quotes.BTCUSDT.BINANCE
 ``events.order.sma-001``. A subscription pattern may use ``*`` (any run of characters) and ``?``
 (one character), matched with :func:`fnmatch.fnmatchcase`. Handlers run in the publishing thread,
 in subscription order (then by ``priority``, higher first), so a backtest is deterministic.
-The resolved handler list per topic is cached and rebuilt only when subscriptions change.
+The resolved handler list per topic is cached and rebuilt only when subscriptions change;
+:attr:`MessageBus.version` counts those changes, so a hot path may keep a topic's handler tuple and
+re-read it only when the version moved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ Handler = Callable[[Any], None]
 class MessageBus:
     """Publish/subscribe by topic; also a point-to-point endpoint registry.
 
+    Attributes
+    ----------
+    version : int
+        Number of subscription changes so far (subscribe or unsubscribe calls). A caller that keeps the
+        tuple returned by :meth:`handlers` must read it again once ``version`` differs from the value it
+        saw then.
+    pub_count : int
+        Messages published so far.
+
     Examples
     --------
     >>> bus = MessageBus()
@@ -29,7 +40,7 @@ class MessageBus:
     [1]
     """
 
-    __slots__ = ("_cache", "_endpoints", "_seq", "_subs", "pub_count")
+    __slots__ = ("_cache", "_endpoints", "_seq", "_subs", "pub_count", "version")
 
     def __init__(self) -> None:
         self._subs: list[tuple[str, Handler, int, int]] = []  # (pattern, handler, priority, seq)
@@ -37,6 +48,7 @@ class MessageBus:
         self._endpoints: dict[str, Handler] = {}
         self._seq = 0
         self.pub_count = 0
+        self.version = 0  # bumped on every subscription change: handler tuples read before are stale
 
     def subscribe(self, pattern: str, handler: Handler, priority: int = 0) -> None:
         """Subscribe ``handler`` to topics matching ``pattern`` (idempotent for the same pair)."""
@@ -49,11 +61,13 @@ class MessageBus:
         self._subs.append((pattern, handler, priority, self._seq))
         self._subs.sort(key=lambda s: (-s[2], s[3]))
         self._cache.clear()
+        self.version += 1
 
     def unsubscribe(self, pattern: str, handler: Handler) -> None:
         """Remove a subscription (no error if absent)."""
         self._subs = [s for s in self._subs if not (s[0] == pattern and s[1] == handler)]
         self._cache.clear()
+        self.version += 1
 
     def handlers(self, topic: str) -> tuple[Handler, ...]:
         """Handlers that a publish on ``topic`` would call, in call order."""

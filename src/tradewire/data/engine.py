@@ -83,7 +83,6 @@ class DataEngine:
         self._default_client: DataClient | None = None
         self._quote_topics: dict[InstrumentId, str] = {}
         self._trade_topics: dict[InstrumentId, str] = {}
-        self._bar_topics: dict[BarType, str] = {}
         self._delta_topics: dict[InstrumentId, tuple[str, str]] = {}
         self._quote_aggs: dict[InstrumentId, list[BarAggregator]] = {}
         self._trade_aggs: dict[InstrumentId, list[BarAggregator]] = {}
@@ -104,7 +103,8 @@ class DataEngine:
                     raise TypeError(f"quality_monitor {quality_monitor!r} has neither on_quote() nor process()")
                 self._obs_quote = self._obs_trade = self._obs_bar = self._obs_delta = fn
         self._last_bt: BarType | None = None
-        self._last_bar_topic = ""
+        self._last_bar_pub: Handler | None = None
+        self._bar_pubs: dict[BarType, Handler] = {}
         self.counts = {"quotes": 0, "trades": 0, "bars": 0, "deltas": 0, "batches": 0}
         self._dispatch: dict[type, Handler] = {
             QuoteTick: self._on_quote,
@@ -181,24 +181,58 @@ class DataEngine:
     def process_bar(self, bar: Bar) -> None:
         """:meth:`process` for a ``Bar`` without the type dispatch (the backtest hot path)."""
         bt = bar.bar_type
-        self.cache.bars[bt.instrument_id] = bar
-        self.counts["bars"] += 1
-        if self._obs_bar is not None:
-            self._obs_bar(bar)
         if bt is self._last_bt:  # bar types hash their fields on every lookup: skip it for a repeated type
-            topic = self._last_bar_topic
+            pub = self._last_bar_pub
         else:
-            topic = self._bar_topics.get(bt)
-            if topic is None:
-                topic = self._bar_topics[bt] = f"data.bars.{bt}"
+            pub = self._bar_pubs.get(bt)
+            if pub is None:
+                pub = self._bar_pubs[bt] = self.bar_publisher(bt)
             self._last_bt = bt
-            self._last_bar_topic = topic
+            self._last_bar_pub = pub
+        pub(bar)
+
+    def bar_publisher(self, bar_type: BarType) -> Handler:
+        """Return a function that does what :meth:`process_bar` does for one bar of ``bar_type``.
+
+        The function keeps the topic ``data.bars.{bar_type}``, the cache, the counters and the topic's
+        handler tuple in closure cells; it re-reads the handlers only when the bus's subscription
+        :attr:`~tradewire.core.bus.MessageBus.version` moved, so it stays exact when handlers subscribe or
+        unsubscribe at any time (even from inside a handler: the bar being published still goes to the
+        handlers resolved before the first of them ran, as with :meth:`MessageBus.publish`).
+
+        Parameters
+        ----------
+        bar_type : BarType
+            Bars the function will be called with (it does not check ``bar.bar_type``).
+
+        Returns
+        -------
+        callable(Bar) -> None
+        """
         bus = self.bus
+        topic = f"data.bars.{bar_type}"
+        iid = bar_type.instrument_id
+        bars = self.cache.bars
+        counts = self.counts
+        obs = self._obs_bar
+        version = bus.version
         hs = bus.handlers(topic)
-        if hs:
-            bus.pub_count += 1  # what bus.publish(topic, bar) does, without looking the handlers up twice
-            for h in hs:
-                h(bar)
+
+        def publish(bar: Bar) -> None:
+            nonlocal version, hs
+            bars[iid] = bar
+            counts["bars"] += 1
+            if obs is not None:
+                obs(bar)
+            if bus.version != version:
+                version = bus.version
+                hs = bus.handlers(topic)
+            if hs:
+                bus.pub_count += 1  # what bus.publish(topic, bar) does, without looking the handlers up
+                for h in hs:
+                    h(bar)
+
+        return publish
 
     _on_bar = process_bar
 

@@ -12,17 +12,16 @@ import gc
 import heapq
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from tradewire.analysis.stats import TradeRecord, summarize
+from tradewire.analysis.stats import TradeRecord, raw_to_money_decimal, summarize_raw
 from tradewire.core.clock import TestClock
 from tradewire.model.data import Bar
 from tradewire.model.events import OrderFilled
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import Currency, Money
+from tradewire.model.objects import Currency
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.strategy.base import Strategy
 
@@ -50,21 +49,6 @@ def _restore_gc(old: tuple[int, int, int]) -> None:
     gc.set_threshold(*old)
 
 
-def raw_to_money_decimal(raw: int) -> Decimal:
-    """``Money.from_raw(raw, c).as_decimal()`` without the Money: the same value and representation.
-
-    ``Money.as_decimal`` gives an integral amount with exponent 0 and any other amount with its trailing
-    zeros removed (``Decimal.normalize``); both are built here straight from the digits of ``raw``
-    (scale 1e9), which is several times faster for the one equity value per bar of a backtest.
-    """
-    neg = raw < 0
-    q, r = divmod(-raw if neg else raw, 1_000_000_000)
-    if not r:
-        return Decimal(-q if neg else q)
-    frac = f"{r:09d}".rstrip("0")
-    return Decimal(f"{'-' if neg else ''}{q}.{frac}")
-
-
 def _decimal_curve(ts: list[int], raws: list[int]) -> list[tuple[int, Decimal]]:
     """Pair sample times with equity as Decimal (one Decimal per distinct consecutive value)."""
     out: list[tuple[int, Decimal]] = []
@@ -79,7 +63,22 @@ def _decimal_curve(ts: list[int], raws: list[int]) -> list[tuple[int, Decimal]]:
     return out
 
 
-@dataclass
+class _Once:
+    """A no-argument function's result, computed on the first call."""
+
+    __slots__ = ("_fn", "_value")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn: Callable[[], Any] | None = fn
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if self._fn is not None:
+            self._value = self._fn()
+            self._fn = None
+        return self._value
+
+
 class BacktestResult:
     """Outcome of a run.
 
@@ -88,17 +87,42 @@ class BacktestResult:
     trades : list[TradeRecord]
         Closed round trips in exit order.
     equity_curve : list[tuple[int, Decimal]]
-        (ts_ns, equity in ``currency``) after each bar (or each second of simulated time for tick data).
+        (ts_ns, equity in the first venue's base currency) after each bar (or each second of simulated time
+        for tick data). The run records raw amounts; this list of Decimals is built on first access.
+    equity_raw : list[int]
+        The same equity samples as raw amounts (Money scale 1e9).
     summary : dict
         :func:`tradewire.analysis.stats.summarize` output plus run figures (events, wall seconds).
     fills : list[dict]
-        Every execution (ts, client_order_id, side, qty, price, commission) as strings.
+        Every execution (ts, client_order_id, side, qty, price, commission) as strings; built on first
+        access from the run's fill events.
     """
 
-    trades: list[TradeRecord]
-    equity_curve: list[tuple[int, Decimal]]
-    summary: dict[str, Any]
-    fills: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, trades: list[TradeRecord], curve_ts: Callable[[], list[int]], equity_raw: list[int],
+                 summary: dict[str, Any], fills: Callable[[], list[dict[str, Any]]]) -> None:  # fmt: skip
+        self.trades = trades
+        self.equity_raw = equity_raw
+        self.summary = summary
+        self._curve_ts = curve_ts
+        self._fills = fills
+        self._curve: list[tuple[int, Decimal]] | None = None
+
+    @property
+    def equity_ts(self) -> list[int]:
+        """Sample times of :attr:`equity_raw` (UTC ns)."""
+        return self._curve_ts()
+
+    @property
+    def equity_curve(self) -> list[tuple[int, Decimal]]:
+        """(ts_ns, equity) pairs, Decimals with the representation of ``Money.as_decimal``."""
+        if self._curve is None:
+            self._curve = _decimal_curve(self._curve_ts(), self.equity_raw)
+        return self._curve
+
+    @property
+    def fills(self) -> list[dict[str, Any]]:
+        """Every execution of the run as a row of strings (see the class docstring)."""
+        return self._fills()
 
 
 class BacktestEngine:
@@ -133,6 +157,7 @@ class BacktestEngine:
         self.kernel = Kernel(self.clock, trader_id, risk_config)
         self.periods_per_year = periods_per_year
         self._sources: list[list[Any]] = []
+        self._bars_only: list[bool] = []  # per source: holds bars only (the replay loop needs no type dispatch)
         self._fills: list[dict[str, Any]] = []
         self._fill_events: list[OrderFilled] = []
         self.kernel.bus.subscribe("events.order.*", self._on_order_event)
@@ -162,8 +187,10 @@ class BacktestEngine:
         first = items[0][0] if isinstance(items[0], list) else items[0]
         if first.instrument_id not in known:
             raise ValueError(f"add the instrument {first.instrument_id} before its data")
-        self.kernel.external_bar_types.update({o.bar_type for o in items if type(o) is Bar})
+        bar_types = {o.bar_type for o in items if type(o) is Bar}
+        self.kernel.external_bar_types.update(bar_types)
         self._sources.append(items)
+        self._bars_only.append(bool(bar_types) and all(type(o) is Bar for o in items))
 
     def add_strategy(self, strategy: Strategy) -> None:
         """Add a strategy."""
@@ -198,70 +225,42 @@ class BacktestEngine:
         Parameters
         ----------
         progress : callable(done, total), optional
-            Called every ``progress_every`` events and at the end.
+            Called after the events with index 0, ``progress_every``, 2 ``progress_every`` ... and at the end.
+        progress_every : int
+            Events between progress calls (>= 1).
+
+        Raises
+        ------
+        ValueError
+            If no venue was added, or ``progress_every`` < 1.
         """
         k = self.kernel
         if not k.venues:
             raise ValueError("add a venue before running")
+        if progress_every < 1:
+            raise ValueError(f"progress_every must be >= 1, was {progress_every}")
         stream = self._sources[0] if len(self._sources) == 1 else list(heapq.merge(*self._sources, key=_ts_of))
+        bars_only = all(self._bars_only)
         total = len(stream)
         if total:
             self.clock.set_time(_ts_of(stream[0]))
         venue_cfg = next(iter(k.venue_configs.values()))
         currency: Currency = venue_cfg.base_currency or venue_cfg.starting_balances[0].currency
-        pf = k.portfolio
-        start_equity_raw = pf.equity_raw(currency)
+        start_equity_raw = k.portfolio.equity_raw(currency)
         k.start()
-        clock = self.clock
-        heap = clock._heap
-        process = k.process
-        on_bar = k.process_bar
-        equity_raw = pf.equity_raw
-        open_positions = pf.open_positions
-        # equity samples as raw ints (converted to Decimal once at the end)
-        curve_ts: list[int] = []
-        curve_eq: list[int] = []
-        add_ts = curve_ts.append
-        add_eq = curve_eq.append
-        last_fills = -1
-        last_eq = start_equity_raw
-        next_sample = 0
         gc_state = _relax_gc() if self.tune_gc else None
         try:
             t0 = time.perf_counter()
-            for i, obj in enumerate(stream):
-                if type(obj) is Bar:
-                    ts = obj.ts_event
-                    if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
-                        clock.advance_time(ts)
-                    else:
-                        clock._now = ts
-                    on_bar(obj)
-                    # equity only moves with a fill or, while a position is open, with the mark
-                    if open_positions or pf.fill_count != last_fills:
-                        last_fills = pf.fill_count
-                        last_eq = equity_raw(currency)
-                    add_ts(ts)
-                    add_eq(last_eq)
-                    next_sample = ts + 1_000_000_000
-                else:
-                    ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
-                    if heap and heap[0][0] <= ts:
-                        clock.advance_time(ts)
-                    else:
-                        clock._now = ts
-                    process(obj)
-                    if ts >= next_sample:
-                        if open_positions or pf.fill_count != last_fills:
-                            last_fills = pf.fill_count
-                            last_eq = equity_raw(currency)
-                        add_ts(ts)
-                        add_eq(last_eq)
-                        next_sample = ts + 1_000_000_000
-                if progress is not None and i % progress_every == 0:
-                    progress(i, total)
-            curve = _decimal_curve(curve_ts, curve_eq)
-            start_equity = Money.from_raw(start_equity_raw, currency).as_decimal()
+            # equity samples as raw ints (Decimals only for the few figures reported)
+            if bars_only:  # one sample per bar: the sample times are the bars' (listed only if asked for)
+                curve_eq = self._replay_bars(stream, currency, start_equity_raw, progress, progress_every)
+                ts_of_samples: list[Any] = stream
+                ts_key: Callable[[Any], int] | None = _ts
+            else:
+                ts_of_samples, curve_eq = self._replay_mixed(
+                    stream, currency, start_equity_raw, progress, progress_every
+                )
+                ts_key = None
             wall = time.perf_counter() - t0
         finally:
             if gc_state is not None:
@@ -284,7 +283,110 @@ class BacktestEngine:
             )
             for t in k.portfolio.closed_trades()
         ]
-        fills = self._fill_rows()
-        summary = summarize(trades, curve, start_equity, self.periods_per_year, len(fills), currency.code)
+        n_fills = len(self._fill_events)
+        summary = summarize_raw(trades, ts_of_samples, curve_eq, start_equity_raw, self.periods_per_year, n_fills,
+                                currency.code, ts_key=ts_key)  # fmt: skip
         summary.update({"events": total, "wall_seconds": wall, "events_per_second": total / wall if wall > 0 else None})
-        return BacktestResult(trades, curve, summary, fills)
+        curve_ts = _Once(lambda: ts_of_samples if ts_key is None else list(map(ts_key, ts_of_samples)))
+        return BacktestResult(trades, curve_ts, curve_eq, summary, _Once(lambda: self._fill_rows()[:n_fills]))
+
+    def _replay_bars(self, stream: list[Bar], currency: Currency, last_eq: int,
+                     progress: Callable[[int, int], None] | None, every: int) -> list[int]:  # fmt: skip
+        """Replay a stream of bars only; return the equity after each bar (raw).
+
+        Per bar: fire due timers (else just set the clock), run the kernel's precomputed
+        :meth:`Kernel.bar_pipeline` of its bar type, and sample equity, which only moves with a fill or,
+        while a position is open, with the mark.
+        """
+        k = self.kernel
+        clock = self.clock
+        heap = clock._heap
+        pf = k.portfolio
+        equity_raw = pf.equity_raw
+        open_positions = pf.open_positions
+        curve: list[int] = []
+        add = curve.append
+        last_fills = -1
+        last_bt = None
+        topology = -1
+        pipe = None
+        total = len(stream)
+        # chunks end at the indices progress reports (0, every, 2 every, ...): no per-bar progress check
+        if progress is None:
+            bounds = [(0, total)]
+        else:
+            ends = list(range(0, total, every))
+            bounds = list(zip([-1, *ends], [*ends, total - 1], strict=True))
+            bounds = [(a + 1, b + 1) for a, b in bounds if b > a]
+        for lo, hi in bounds:
+            for bar in stream if hi - lo == total else stream[lo:hi]:
+                ts = bar.ts_event
+                if heap and heap[0][0] <= ts:  # a timer may be due (the heap may hold canceled entries)
+                    clock.advance_time(ts)
+                else:
+                    clock._now = ts
+                bt = bar.bar_type
+                if bt is not last_bt or k.topology != topology:
+                    pipe = k.bar_pipeline(bt)
+                    last_bt = bt
+                    topology = k.topology
+                pipe(bar)  # type: ignore[misc]
+                if open_positions or pf.fill_count != last_fills:
+                    last_fills = pf.fill_count
+                    last_eq = equity_raw(currency)
+                add(last_eq)
+            if progress is not None and (hi - 1) % every == 0:
+                progress(hi - 1, total)
+        return curve
+
+    def _replay_mixed(
+        self, stream: list[Any], currency: Currency, last_eq: int, progress: Callable[[int, int], None] | None,
+        every: int,
+    ) -> tuple[list[int], list[int]]:  # fmt: skip
+        """Replay a stream with ticks or book deltas; return sample times and equity (raw): after each bar,
+        and at most once per second of simulated time otherwise."""
+        k = self.kernel
+        clock = self.clock
+        heap = clock._heap
+        process = k.process
+        on_bar = k.process_bar
+        pf = k.portfolio
+        equity_raw = pf.equity_raw
+        open_positions = pf.open_positions
+        curve_ts: list[int] = []
+        curve_eq: list[int] = []
+        add_ts = curve_ts.append
+        add_eq = curve_eq.append
+        last_fills = -1
+        next_sample = 0
+        for i, obj in enumerate(stream):
+            if type(obj) is Bar:
+                ts = obj.ts_event
+                if heap and heap[0][0] <= ts:
+                    clock.advance_time(ts)
+                else:
+                    clock._now = ts
+                on_bar(obj)
+                if open_positions or pf.fill_count != last_fills:
+                    last_fills = pf.fill_count
+                    last_eq = equity_raw(currency)
+                add_ts(ts)
+                add_eq(last_eq)
+                next_sample = ts + 1_000_000_000
+            else:
+                ts = obj[-1].ts_event if type(obj) is list else obj.ts_event
+                if heap and heap[0][0] <= ts:
+                    clock.advance_time(ts)
+                else:
+                    clock._now = ts
+                process(obj)
+                if ts >= next_sample:
+                    if open_positions or pf.fill_count != last_fills:
+                        last_fills = pf.fill_count
+                        last_eq = equity_raw(currency)
+                    add_ts(ts)
+                    add_eq(last_eq)
+                    next_sample = ts + 1_000_000_000
+            if progress is not None and i % every == 0:
+                progress(i, len(stream))
+        return curve_ts, curve_eq

@@ -8,6 +8,7 @@ execution clients plugged in here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from tradewire.data.engine import DataEngine
 from tradewire.execution.client import ExecutionClient
 from tradewire.execution.engine import ExecutionEngine
 from tradewire.execution.factory import OrderFactory
-from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick
+from tradewire.model.data import Bar, BarType, OrderBookDelta, QuoteTick, TradeTick
 from tradewire.model.enums import OmsType
 from tradewire.model.identifiers import AccountId, InstrumentId, TraderId, Venue
 from tradewire.model.instruments import Instrument
@@ -113,7 +114,11 @@ class Kernel:
         self._emulator = self.exec_engine.emulator
         self._update_mark = self.portfolio.update_mark
         self._de_process = self.data_engine.process
-        self._de_on_bar = self.data_engine.process_bar
+        self._bar_pipes: dict[BarType, Callable[[Bar], None]] = {}
+        self.topology = 0  # bumped whenever a venue or instrument is attached: bar pipelines are rebuilt
+        self._last_bt: BarType | None = None
+        self._last_pipe: Callable[[Bar], None] | None = None
+        self._last_topology = -1
         self._emulator_held = self._emulator.held_by_instrument  # dict: empty while nothing is emulated
         self._dispatch = {
             Bar: self._on_bar, QuoteTick: self._on_quote, TradeTick: self._on_trade, list: self._on_deltas,
@@ -183,6 +188,8 @@ class Kernel:
         client.add_instrument(instrument)
         self._venue_by_instrument[instrument.id] = client
         self._me.pop(instrument.id, None)
+        self._bar_pipes.clear()
+        self.topology += 1
 
     def add_strategy(self, strategy: Strategy) -> None:
         """Wire a strategy (its ``on_start`` runs at :meth:`start`)."""
@@ -227,17 +234,66 @@ class Kernel:
         return None if client is None else client.matching_engine(iid)
 
     def process_bar(self, bar: Bar) -> None:
-        """:meth:`process` for one ``Bar`` (the backtest loop calls it directly: no type dispatch)."""
-        iid = bar.bar_type.instrument_id
-        me = self._me.get(iid, _MISSING)
-        if me is _MISSING:
-            me = self._me[iid] = self._matching(iid)
-        if me is not None:
-            me.process_bar(bar)
-        if self._emulator_held:
-            self._emulator.on_bar(bar)
-        self._update_mark(iid, bar.close.raw)
-        self._de_on_bar(bar)
+        """:meth:`process` for one ``Bar`` (no type dispatch): runs :meth:`bar_pipeline` of its bar type."""
+        bt = bar.bar_type
+        if bt is not self._last_bt or self._last_topology != self.topology:
+            self._last_pipe = self.bar_pipeline(bt)
+            self._last_bt = bt
+            self._last_topology = self.topology
+        self._last_pipe(bar)
+
+    def bar_pipeline(self, bar_type: BarType) -> Callable[[Bar], None]:
+        """Return the function that takes one bar of ``bar_type`` through the node, in this order:
+
+        1. the paper venue's matching engine for the instrument (fills resting orders, and in next-open
+           mode the orders of the previous bar), if a paper venue trades it;
+        2. the order emulator, while it holds orders;
+        3. the portfolio's mark (the bar's close);
+        4. the data engine (cache, counters, ``data.bars.{bar_type}`` subscribers).
+
+        The venue and the data engine's publisher are resolved once per bar type (the topology is static
+        while a node runs); the function stays valid until :attr:`topology` changes (a venue or instrument
+        is added). Subscribers that come and go are picked up on every bar (see
+        :meth:`DataEngine.bar_publisher`).
+
+        Parameters
+        ----------
+        bar_type : BarType
+            Bars the function will be called with.
+
+        Returns
+        -------
+        callable(Bar) -> None
+        """
+        pipe = self._bar_pipes.get(bar_type)
+        if pipe is not None:
+            return pipe
+        iid = bar_type.instrument_id
+        me = self._matching(iid)
+        held = self._emulator_held
+        emulate = self._emulator.on_bar
+        update_mark = self._update_mark
+        publish = self.data_engine.bar_publisher(bar_type)
+        if me is None:
+
+            def pipe(bar: Bar) -> None:
+                if held:
+                    emulate(bar)
+                update_mark(iid, bar.close.raw)
+                publish(bar)
+
+        else:
+            match = me.process_bar
+
+            def pipe(bar: Bar) -> None:
+                match(bar)
+                if held:
+                    emulate(bar)
+                update_mark(iid, bar.close.raw)
+                publish(bar)
+
+        self._bar_pipes[bar_type] = pipe
+        return pipe
 
     _on_bar = process_bar
 

@@ -61,7 +61,9 @@ class Strategy:
         """Wire the strategy into a node (called by the node, not by users).
 
         With a ``data_engine``, subscriptions go through it (so it builds bars from ticks and keeps
-        books on demand); without one, straight to the bus topics.
+        books on demand); without one, straight to the bus topics. ``events.order.{strategy_id}`` and
+        ``events.position.{strategy_id}`` are subscribed only when the subclass overrides
+        :meth:`on_order_event` / :meth:`on_position_event` (the base handlers do nothing).
         """
         self.data_engine = data_engine
         self.clock = clock
@@ -69,8 +71,14 @@ class Strategy:
         self.bus = bus
         self.portfolio = portfolio
         self.order_factory = order_factory
-        bus.subscribe(f"events.order.{self.id}", self._handle_order_event)
-        bus.subscribe(f"events.position.{self.id}", self.on_position_event)
+        # only handlers a subclass overrides: a publish with no subscriber is skipped by the publisher
+        # (the portfolio builds no position event nobody listens to)
+        if _overridden(self.on_order_event, Strategy.on_order_event) or _overridden(
+            self._handle_order_event, Strategy._handle_order_event
+        ):
+            bus.subscribe(f"events.order.{self.id}", self._handle_order_event)
+        if _overridden(self.on_position_event, Strategy.on_position_event):
+            bus.subscribe(f"events.position.{self.id}", self.on_position_event)
         self._send = lambda cmd: bus.send("RiskEngine.execute", cmd)
 
     def _not_registered(self, _cmd: object) -> None:
@@ -202,3 +210,8 @@ class Strategy:
 
     def on_signal(self, signal: object) -> None:
         """An analytics signal this strategy subscribed to."""
+
+
+def _overridden(handler: Any, base: Any) -> bool:
+    """True unless ``handler`` is ``base`` bound to an instance (a subclass or the instance replaced it)."""
+    return getattr(handler, "__func__", None) is not base

@@ -20,7 +20,6 @@ bar's close).
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from tradewire.model.data import Bar, BarType
@@ -61,8 +60,10 @@ class SmaCross(Strategy):
         self.bar_type = BarType.from_str(bt) if isinstance(bt, str) else bt
         self.quantity_text = str(cfg.get("quantity", "1"))
         self.long_only = bool(cfg.get("long_only", True))
-        self._fast_win: deque[int] = deque()
-        self._slow_win: deque[int] = deque()
+        # the last ``slow`` closes (raw) in a ring; both sums are kept incrementally, so a bar costs O(1)
+        self._ring: list[int] = [0] * self.slow
+        self._pos = 0  # ring slot of the next close
+        self._count = 0  # closes seen, up to ``slow``
         self._fast_sum = 0
         self._slow_sum = 0
         self._last_nz: int | None = None  # last non-zero state: +1 above, -1 below
@@ -81,22 +82,23 @@ class SmaCross(Strategy):
     def on_bar(self, bar: Bar) -> None:
         """Update both averages and trade on a cross."""
         c = bar.close.raw
-        fw = self._fast_win
-        sw = self._slow_win
-        fw.append(c)
-        sw.append(c)
-        fs = self._fast_sum + c
-        ss = self._slow_sum + c
-        slow = self.slow
-        if len(fw) > self.fast:
-            fs -= fw.popleft()
-        self._fast_sum = fs
-        n = len(sw)
-        if n > slow:
-            ss -= sw.popleft()
+        ring = self._ring
+        i = self._pos
+        # slots not written yet hold 0, so the warm-up needs no special case: the close leaving the slow
+        # window is ring[i] (overwritten now), the one leaving the fast window ring[i - fast] (a negative
+        # index wraps around the ring, whose length is ``slow`` > ``fast``)
+        ss = self._slow_sum + c - ring[i]
+        ring[i] = c
+        fs = self._fast_sum + c - ring[i - self.fast]
         self._slow_sum = ss
-        if n < slow:
-            return
+        self._fast_sum = fs
+        slow = self.slow
+        i += 1
+        self._pos = 0 if i == slow else i
+        if self._count < slow:
+            self._count += 1
+            if self._count < slow:
+                return
         # compare fast_sum/fast with slow_sum/slow exactly
         lhs = fs * slow
         rhs = ss * self.fast
