@@ -63,6 +63,21 @@ def _rss_kib() -> int:
 
 
 # --------------------------------------------------------------------------- server side
+class OrdersOnly:
+    """Only each order's ``OrderAccepted`` time (``--no-stages``: memory runs, no per-stage dicts in the server)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, int]] = {}
+        self.by_order: dict[str, dict[str, int]] = {}
+
+    def on_stage(self, alert_key: str, stage: str, ts: int) -> None:
+        return None
+
+    def on_order_event(self, ev) -> None:
+        if type(ev).__name__ == "OrderAccepted":
+            self.by_order[str(ev.client_order_id)] = {"accepted": time.time_ns()}
+
+
 class StageRecorder:
     """Per-alert stage timestamps (``time.time_ns()``) in the server: the service's stage hook plus the order
     events of the alert's first order on the bus (``OrderInitialized``: risk passed and the OMS built the
@@ -192,14 +207,14 @@ def build_node_app(data_dir: str, stages: StageRecorder, keep: int):
 
 def serve(
     port: int, data_dir: str, chain: str, gc_freeze_interval_s: float | None, keep: int, db_sync: str | None,
-    switch_interval_s: float,
+    switch_interval_s: float, stages_on: bool = True,
 ) -> None:  # fmt: skip
     import uvicorn
 
     from tradewire.cli.run import paper_db_synchronous, prepare_process, server_config
 
     paper_db_synchronous(db_sync)  # as `tradewire run` does
-    stages = StageRecorder()
+    stages = StageRecorder() if stages_on else OrdersOnly()
     build = build_node_app if chain == "node" else build_minimal_app
     app, service, cache, node = build(data_dir, stages, keep)
     prepare_process(
@@ -306,8 +321,8 @@ def _breakdown(timelines: list[dict[str, int]], threshold_ms: float) -> dict:
     out: dict = {"p50_ms": {}, "slow_threshold_ms": threshold_ms}
     for name, (a, b) in SEGMENTS.items():
         vals = [v for t in timelines if (v := seg(t, a, b)) is not None]
-        out["p50_ms"][name] = round(_pct(vals, 0.5), 3)
-        out.setdefault("p99_ms", {})[name] = round(_pct(vals, 0.99), 3)
+        out["p50_ms"][name] = round(_pct(vals, 0.5), 3) if vals else None
+        out.setdefault("p99_ms", {})[name] = round(_pct(vals, 0.99), 3) if vals else None
     slow = [t for t in timelines if (t["accepted"] - t["due"]) / 1e6 > threshold_ms]
     out["slow_n"] = len(slow)
     out["slow_median_ms"] = {}
@@ -352,6 +367,8 @@ def main() -> None:
                     help="event store's SQLite synchronous mode (default: tradewire run's)")  # fmt: skip
     ap.add_argument("--switch-interval", type=float, default=None,
                     help="server's thread switch interval in seconds (default: tradewire run's)")  # fmt: skip
+    ap.add_argument("--no-stages", action="store_true",
+                    help="record only OrderAccepted times in the server (memory without the stage dicts)")  # fmt: skip
     ap.add_argument("--slow-ms", type=float, default=5.0, help="alerts slower than this are broken down by stage")
     ap.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
@@ -362,7 +379,8 @@ def main() -> None:
     keep = ORDER_RETENTION if args.retention is None else args.retention
     if args.serve is not None:
         switch = SWITCH_INTERVAL_S if args.switch_interval is None else args.switch_interval
-        serve(args.serve, args.data_dir, args.chain, interval or None, keep, args.db_synchronous, switch)
+        serve(args.serve, args.data_dir, args.chain, interval or None, keep, args.db_synchronous, switch,
+              not args.no_stages)  # fmt: skip
         return
     from tradewire.cli.run import paper_db_synchronous
 
@@ -375,6 +393,8 @@ def main() -> None:
                "--db-synchronous", db_sync]  # fmt: skip
         if args.switch_interval is not None:
             cmd += ["--switch-interval", str(args.switch_interval)]
+        if args.no_stages:
+            cmd.append("--no-stages")
         proc = subprocess.Popen(cmd)
         try:
             deadline = time.monotonic() + 60
@@ -410,7 +430,8 @@ def main() -> None:
         "server_rss_end_mib": round(srv["rss_now_kib"] / 1024, 1),
         "rss_growth_kib_per_alert": round((srv["rss_now_kib"] - before["rss_now_kib"]) / n_alerts, 2),
         "cache_orders_end": srv["cache_orders"], "cache_orders_evicted": srv["cache_evicted"],
-        "order_retention": keep or None, "db_synchronous": db_sync if args.chain == "node" else None,
+        "stages_recorded": not args.no_stages, "order_retention": keep or None,
+        "db_synchronous": db_sync if args.chain == "node" else None,
         "outcomes": srv["outcomes"], "target_p99_ms": 5.0,
         "gc_freeze_interval_s": interval, "switch_interval_s": args.switch_interval or SWITCH_INTERVAL_S,
         "server_gc": srv["gc"], "stages": _breakdown(out["timelines"], args.slow_ms),
