@@ -249,44 +249,96 @@ def summarize(
     final = curve[-1][1] if curve else starting_equity
     sharpe = sharpe_ratio(daily_returns(curve), periods_per_year)
     mdd = max_drawdown([e for _, e in curve])
-    return _summary(trades, final, starting_equity, sharpe, mdd, fills, currency)
-
-
-def summarize_raw(
-    trades: Sequence[TradeRecord], ts: Sequence[Any], equity_raw: Sequence[int], starting_equity_raw: int,
-    periods_per_year: int = 252, fills: int = 0, currency: str = "", ts_key: Callable[[Any], int] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """:func:`summarize` of a curve recorded as raw amounts (Money scale 1e9): the same dict.
-
-    Parameters
-    ----------
-    trades : closed round trips
-    ts : sample times, UTC ns, in non-decreasing time order (or objects, with ``ts_key``)
-    equity_raw : equity samples in ``currency``, raw (scale 1e9), one per ``ts``
-    starting_equity_raw : equity before the first event, raw
-    ts_key : sample of ``ts`` → UTC ns, e.g. ``attrgetter("ts_event")`` for the replayed bars themselves
-
-    Raises
-    ------
-    ValueError
-        If ``ts`` and ``equity_raw`` differ in length.
-    """
-    starting_equity = raw_to_money_decimal(starting_equity_raw)
-    final = raw_to_money_decimal(equity_raw[-1]) if len(equity_raw) else starting_equity
-    returns = daily_returns_raw(ts, equity_raw, ordered=True, key=ts_key)
-    sharpe = sharpe_ratio(returns, periods_per_year)
-    return _summary(trades, final, starting_equity, sharpe, max_drawdown_raw(equity_raw), fills, currency)
-
-
-def _summary(
-    trades: Sequence[TradeRecord], final: Decimal, starting_equity: Decimal, sharpe: float | None, mdd: float,
-    fills: int, currency: str,
-) -> dict[str, Any]:  # fmt: skip
     wins = [t for t in trades if t.net_pnl > 0]
     losses = [t for t in trades if t.net_pnl < 0]
     gross_win = sum((t.net_pnl for t in wins), Decimal(0))
     gross_loss = sum((t.net_pnl for t in losses), Decimal(0))
     fees = sum((t.fees for t in trades), Decimal(0))
+    closed = sum((t.pnl for t in trades), Decimal(0))
+    return _summary(final, starting_equity, sharpe, mdd, fills, currency, len(trades), len(wins), gross_win,
+                    gross_loss, fees, closed)  # fmt: skip
+
+
+def summarize_raw(
+    trade_pnl_raw: Sequence[int], trade_fees_raw: Sequence[int], ts: Sequence[Any], equity_raw: Sequence[int],
+    starting_equity_raw: int, periods_per_year: int = 252, fills: int = 0, currency: str = "",
+    ts_key: Callable[[Any], int] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """:func:`summarize` from raw amounts (Money scale 1e9): the same dict, without a Decimal per sample or trade.
+
+    Parameters
+    ----------
+    trade_pnl_raw, trade_fees_raw : sequence of int
+        Per closed round trip, gross P&L and fees (the raws of ``TradeRecord.pnl`` and ``.fees``).
+    ts : sequence
+        Sample times, UTC ns, in non-decreasing time order (or objects, with ``ts_key``).
+    equity_raw : sequence of int
+        Equity samples in ``currency``, one per ``ts``.
+    starting_equity_raw : int
+        Equity before the first event.
+    ts_key : callable, optional
+        Sample of ``ts`` → UTC ns, e.g. ``attrgetter("ts_event")`` for the replayed bars themselves.
+
+    Raises
+    ------
+    ValueError
+        If ``ts`` and ``equity_raw``, or the two trade sequences, differ in length.
+    """
+    if len(trade_pnl_raw) != len(trade_fees_raw):
+        raise ValueError(f"{len(trade_pnl_raw)} trade P&Ls for {len(trade_fees_raw)} trade fees")
+    starting_equity = raw_to_money_decimal(starting_equity_raw)
+    final = raw_to_money_decimal(equity_raw[-1]) if len(equity_raw) else starting_equity
+    returns = daily_returns_raw(ts, equity_raw, ordered=True, key=ts_key)
+    sharpe = sharpe_ratio(returns, periods_per_year)
+    # sums as exact ints; each Decimal sum's exponent is the smallest of its terms' (and 0, from Decimal(0))
+    win = loss = fees = closed = 0
+    n_wins = 0
+    dw = dl = df = dc = 0  # fractional digits of each sum
+    for pnl, fee in zip(trade_pnl_raw, trade_fees_raw, strict=True):
+        dp = _frac_digits(pnl)
+        dfee = _frac_digits(fee)
+        net = pnl - fee
+        if net > 0:
+            n_wins += 1
+            win += net
+            dw = max(dw, dp, dfee)
+        elif net < 0:
+            loss += net
+            dl = max(dl, dp, dfee)
+        fees += fee
+        df = max(df, dfee)
+        closed += pnl
+        dc = max(dc, dp)
+    return _summary(
+        final, starting_equity, sharpe, max_drawdown_raw(equity_raw), fills, currency, len(trade_pnl_raw), n_wins,
+        _sum_decimal(win, dw), _sum_decimal(loss, dl), _sum_decimal(fees, df), _sum_decimal(closed, dc),
+    )  # fmt: skip
+
+
+def _frac_digits(raw: int) -> int:
+    """Digits after the point of ``raw_to_money_decimal(raw)`` (0 to 9)."""
+    f = abs(raw) % RAW_SCALE
+    if not f:
+        return 0
+    n = 9
+    while not f % 10:
+        f //= 10
+        n -= 1
+    return n
+
+
+def _sum_decimal(total_raw: int, digits: int) -> Decimal:
+    """The Decimal ``sum(terms, Decimal(0))`` gives for terms of raws adding up to ``total_raw`` whose longest
+    fractional part has ``digits`` digits: the same value, with exponent ``-digits``."""
+    q, r = divmod(abs(total_raw), RAW_SCALE)
+    coeff = q * 10**digits + r // 10 ** (9 - digits)  # exact: r has no digit beyond ``digits``
+    return Decimal((1 if total_raw < 0 else 0, tuple(map(int, str(coeff))), -digits))
+
+
+def _summary(
+    final: Decimal, starting_equity: Decimal, sharpe: float | None, mdd: float, fills: int, currency: str,
+    n_trades: int, n_wins: int, gross_win: Decimal, gross_loss: Decimal, fees: Decimal, closed_pnl: Decimal,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "currency": currency,
         "starting_equity": str(starting_equity),
@@ -295,10 +347,10 @@ def _summary(
         "total_return_pct": float((final / starting_equity - 1) * 100) if starting_equity else None,
         "max_drawdown_pct": mdd * 100,
         "sharpe": sharpe,
-        "trades": len(trades),
+        "trades": n_trades,
         "fills": fills,
-        "win_rate_pct": (len(wins) / len(trades) * 100) if trades else None,
+        "win_rate_pct": (n_wins / n_trades * 100) if n_trades else None,
         "profit_factor": float(gross_win / -gross_loss) if gross_loss else None,
-        "closed_pnl": str(sum((t.pnl for t in trades), Decimal(0))),
+        "closed_pnl": str(closed_pnl),
         "fees": str(fees),
     }

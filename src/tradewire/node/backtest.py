@@ -23,6 +23,7 @@ from tradewire.model.events import OrderFilled
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Currency
 from tradewire.node.kernel import Kernel, VenueConfig
+from tradewire.portfolio.trades import ClosedTrade
 from tradewire.strategy.base import Strategy
 
 _ts = attrgetter("ts_event")
@@ -63,6 +64,21 @@ def _decimal_curve(ts: list[int], raws: list[int]) -> list[tuple[int, Decimal]]:
     return out
 
 
+def _trade_record(t: ClosedTrade) -> TradeRecord:
+    return TradeRecord(
+        instrument_id=str(t.instrument_id),
+        side=str(t.side),
+        quantity=t.quantity.as_decimal(),
+        entry_ts=t.ts_entry_ns,
+        exit_ts=t.ts_exit_ns,
+        entry_price=t.avg_px_entry,
+        exit_price=t.avg_px_exit,
+        pnl=t.realized_pnl.as_decimal(),
+        fees=t.commissions.as_decimal(),
+        currency=t.realized_pnl.currency.code,
+    )
+
+
 class _Once:
     """A no-argument function's result, computed on the first call."""
 
@@ -85,7 +101,8 @@ class BacktestResult:
     Attributes
     ----------
     trades : list[TradeRecord]
-        Closed round trips in exit order.
+        Closed round trips in exit order; built on first access from the portfolio's closed trades (the
+        summary is computed from their raw amounts).
     equity_curve : list[tuple[int, Decimal]]
         (ts_ns, equity in the first venue's base currency) after each bar (or each second of simulated time
         for tick data). The run records raw amounts; this list of Decimals is built on first access.
@@ -98,14 +115,22 @@ class BacktestResult:
         access from the run's fill events.
     """
 
-    def __init__(self, trades: list[TradeRecord], curve_ts: Callable[[], list[int]], equity_raw: list[int],
-                 summary: dict[str, Any], fills: Callable[[], list[dict[str, Any]]]) -> None:  # fmt: skip
-        self.trades = trades
+    def __init__(
+        self, trades: Callable[[], list[TradeRecord]], curve_ts: Callable[[], list[int]], equity_raw: list[int],
+        summary: dict[str, Any], fills: Callable[[], list[dict[str, Any]]],
+    ) -> None:  # fmt: skip
+        """Hold a run's outcome; ``trades``, ``curve_ts`` and ``fills`` are called (once) on first access."""
+        self._trades = trades
         self.equity_raw = equity_raw
         self.summary = summary
         self._curve_ts = curve_ts
         self._fills = fills
         self._curve: list[tuple[int, Decimal]] | None = None
+
+    @property
+    def trades(self) -> list[TradeRecord]:
+        """Closed round trips in exit order (see the class docstring)."""
+        return self._trades()
 
     @property
     def equity_ts(self) -> list[int]:
@@ -268,26 +293,15 @@ class BacktestEngine:
         k.stop()
         if progress is not None:
             progress(total, total)
-        trades = [
-            TradeRecord(
-                instrument_id=str(t.instrument_id),
-                side=str(t.side),
-                quantity=t.quantity.as_decimal(),
-                entry_ts=t.ts_entry_ns,
-                exit_ts=t.ts_exit_ns,
-                entry_price=t.avg_px_entry,
-                exit_price=t.avg_px_exit,
-                pnl=t.realized_pnl.as_decimal(),
-                fees=t.commissions.as_decimal(),
-                currency=t.realized_pnl.currency.code,
-            )
-            for t in k.portfolio.closed_trades()
-        ]
+        closed = k.portfolio.closed_trades()
         n_fills = len(self._fill_events)
-        summary = summarize_raw(trades, ts_of_samples, curve_eq, start_equity_raw, self.periods_per_year, n_fills,
-                                currency.code, ts_key=ts_key)  # fmt: skip
+        summary = summarize_raw(
+            [t.realized_pnl.raw for t in closed], [t.commissions.raw for t in closed], ts_of_samples, curve_eq,
+            start_equity_raw, self.periods_per_year, n_fills, currency.code, ts_key=ts_key,
+        )  # fmt: skip
         summary.update({"events": total, "wall_seconds": wall, "events_per_second": total / wall if wall > 0 else None})
         curve_ts = _Once(lambda: ts_of_samples if ts_key is None else list(map(ts_key, ts_of_samples)))
+        trades = _Once(lambda: [_trade_record(t) for t in closed])
         return BacktestResult(trades, curve_ts, curve_eq, summary, _Once(lambda: self._fill_rows()[:n_fills]))
 
     def _replay_bars(self, stream: list[Bar], currency: Currency, last_eq: int,

@@ -99,16 +99,42 @@ def test_day_ends():
     assert day_ends([7]) == [0]
 
 
-@settings(max_examples=50)
-@given(_raws, st.lists(st.integers(-500, 500), max_size=8))
-def test_summarize_raw_equals_summarize(raws, pnls):
+# trade amounts as raws: integral, a few decimals, or all nine; fees 0 or positive
+_amount = st.one_of(
+    st.integers(-5000, 5000).map(lambda v: v * 10**9),
+    st.integers(-(10**6), 10**6).map(lambda v: v * 10**6),
+    st.integers(-(10**13), 10**13),
+)
+_trades = st.lists(st.tuples(_amount, st.one_of(st.just(0), _amount.map(abs))), max_size=10)
+
+
+@settings(max_examples=80)
+@given(_raws, _trades)
+def test_summarize_raw_equals_summarize(raws, trades_raw):
     ts = [i * HOUR for i in range(len(raws))]
-    trades = [TradeRecord("X.SIM", "BUY", Decimal(1), 0, 1, Decimal(1), Decimal(2), Decimal(p), Decimal(0), "USD")
-              for p in pnls]  # fmt: skip
+    trades = [
+        TradeRecord("X.SIM", "BUY", Decimal(1), 0, 1, Decimal(1), Decimal(2), raw_to_money_decimal(p),
+                    raw_to_money_decimal(f), "USD")
+        for p, f in trades_raw
+    ]  # fmt: skip
+    pnl = [p for p, _ in trades_raw]
+    fees = [f for _, f in trades_raw]
     start = 10**17 + 123_456_789
     want = summarize(trades, [(t, raw_to_money_decimal(r)) for t, r in zip(ts, raws, strict=True)],
                      raw_to_money_decimal(start), 365, 7, "USD")  # fmt: skip
-    got = summarize_raw(trades, ts, raws, start, 365, 7, "USD")
-    assert got == want
+    got = summarize_raw(pnl, fees, ts, raws, start, 365, 7, "USD")
+    assert got == want  # strings too: "closed_pnl" and "fees" keep the Decimal sums' exponents
     objs = [type("S", (), {"ts_event": t})() for t in ts]
-    assert summarize_raw(trades, objs, raws, start, 365, 7, "USD", ts_key=attrgetter("ts_event")) == want
+    assert summarize_raw(pnl, fees, objs, raws, start, 365, 7, "USD", ts_key=attrgetter("ts_event")) == want
+
+
+def test_summarize_raw_sum_representation_by_hand():
+    # 1.50 + 2.25 -> "3.75"; 1.5 + 1.5 -> "3.0" (Decimal keeps the terms' exponent); no trades -> "0"
+    s = summarize_raw([1_500_000_000, 2_250_000_000], [0, 0], [0], [10**9], 10**9)
+    assert s["closed_pnl"] == "3.75" and s["fees"] == "0" and s["profit_factor"] is None
+    s = summarize_raw([1_500_000_000, 1_500_000_000, -(10**9)], [0, 0, 10**9 // 2], [0], [10**9], 10**9)
+    assert s["closed_pnl"] == "2.0" and s["fees"] == "0.5" and s["win_rate_pct"] == 2 / 3 * 100
+    assert s["profit_factor"] == 2.0  # wins 3.0 over a loss of -1.5 net
+    assert summarize_raw([], [], [], [], 10**9)["closed_pnl"] == "0"
+    with pytest.raises(ValueError, match="1 trade P&Ls for 0 trade fees"):
+        summarize_raw([1], [], [], [], 0)
