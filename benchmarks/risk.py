@@ -133,14 +133,19 @@ def make_order(es, i: int) -> Order:
 
 
 class GcHook:
-    """Counts garbage collections as they start (``gc.callbacks``)."""
+    """Counts garbage collections as they start and times them per generation (``gc.callbacks``)."""
 
     def __init__(self) -> None:
         self.started = 0
+        self.pauses_ns: dict[int, list[int]] = {0: [], 1: [], 2: []}
+        self._t = 0
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
             self.started += 1
+            self._t = time.perf_counter_ns()
+        else:
+            self.pauses_ns[info["generation"]].append(time.perf_counter_ns() - self._t)
 
 
 def pct(sorted_ns: list[int], q: float) -> float:
@@ -268,23 +273,40 @@ def tracked_allocations_per_call(fn, n: int, hook: GcHook) -> float:
 
 
 class _ForwardMark:
-    """Bus proxy for a RiskEngine: notes the time at which it forwards a command to the OMS."""
+    """Bus proxy for a RiskEngine: notes the time (and the collector's count) when it forwards to the OMS."""
 
-    def __init__(self, bus, perf) -> None:
+    def __init__(self, bus, perf, hook: GcHook) -> None:
         self._bus = bus
         self._perf = perf
+        self._hook = hook
         self.at = 0
+        self.gc_at = 0
 
     def send(self, endpoint: str, msg) -> None:
         if endpoint == "ExecutionEngine.execute":
             self.at = self._perf()
+            self.gc_at = self._hook.started
         self._bus.send(endpoint, msg)
 
     def __getattr__(self, name: str):
         return getattr(self._bus, name)
 
 
-def oms_share(quotes: int, k: int) -> dict:
+class _CollectorOn:
+    """Stands in for the ``gc`` module inside ``benchmarks/oms.py`` so that its run keeps the collector on."""
+
+    collect = staticmethod(gc.collect)
+
+    @staticmethod
+    def disable() -> None:
+        return None
+
+    @staticmethod
+    def enable() -> None:
+        return None
+
+
+def oms_share(quotes: int, k: int, hook: GcHook) -> dict:
     """The RiskEngine's share of ``benchmarks/oms.py``'s order path (same quotes, same paper venue).
 
     ``run_tradewire`` of ``benchmarks/oms.py`` runs with a RiskEngine subclass that times, per order,
@@ -295,10 +317,14 @@ def oms_share(quotes: int, k: int) -> dict:
     pre-trade check on (BTCUSDT limits, allow list, collar, concentration, open-order caps, throttles,
     always-open session, cash balance, the max-contracts rule). Each runs twice; the run with the lower
     mean path latency is kept (shared machine). The timers themselves (about 0.1 us per call) are inside.
+    ``benchmarks/oms.py`` switches the collector off for its loop; here it stays on (its ``gc`` is replaced
+    by a stand-in whose ``disable`` does nothing), and the collections that start inside the RiskEngine's
+    part are counted against all collections of the run.
     """
     spec = importlib.util.spec_from_file_location("tradewire_bench_oms", ROOT / "benchmarks" / "oms.py")
     oms = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(oms)  # type: ignore[union-attr]
+    oms.gc = _CollectorOn
     import tradewire.risk.engine as risk_engine
 
     base_cls = risk_engine.RiskEngine
@@ -319,6 +345,7 @@ def oms_share(quotes: int, k: int) -> dict:
     perf = time.perf_counter_ns
     segments: list[int] = []
     events_ns = [0, 0]  # total ns in the working-order handler, calls
+    gc_inside = [0]
 
     def timed_engine(config):
         class TimedRiskEngine(base_cls):  # type: ignore[misc, valid-type]
@@ -327,23 +354,28 @@ def oms_share(quotes: int, k: int) -> dict:
                 if config is not None:
                     kw = {"session_provider": ExchangeCalendarSessions({}, always_open=frozenset({"BINANCE"}))}
                 super().__init__(bus, cache, portfolio, clock, config, **kw)
-                self.mark = self.bus = _ForwardMark(bus, perf)
+                self.mark = self.bus = _ForwardMark(bus, perf, hook)
                 handler = self.working.on_event
                 bus.unsubscribe("events.order.*", handler)
 
                 def on_event(event, handler=handler):
+                    g = hook.started
                     t = perf()
                     handler(event)
                     events_ns[0] += perf() - t
                     events_ns[1] += 1
+                    gc_inside[0] += hook.started != g
 
                 bus.subscribe("events.order.*", on_event)
 
             def execute(self, command):
+                mark = self.mark
+                g = hook.started
                 t = perf()
-                self.mark.at = 0
+                mark.at = 0
                 base_cls.execute(self, command)
-                segments.append((self.mark.at or perf()) - t)
+                segments.append((mark.at or perf()) - t)
+                gc_inside[0] += (mark.gc_at if mark.at else hook.started) != g
 
         return TimedRiskEngine
 
@@ -354,11 +386,14 @@ def oms_share(quotes: int, k: int) -> dict:
         for _ in range(2):
             segments.clear()
             events_ns[:] = [0, 0]
+            gc_inside[0] = 0
             risk_engine.RiskEngine = timed_engine(config)
+            started = hook.started
             try:
                 r = oms.run_tradewire(rows, k, use_risk=True)
             finally:
                 risk_engine.RiskEngine = base_cls
+            collections = hook.started - started
             path_ns = r["orders"] * 1e9 / r["path_orders_per_s"]
             risk_ns = sum(segments) + events_ns[0]
             if len(segments) != r["orders"]:
@@ -368,7 +403,8 @@ def oms_share(quotes: int, k: int) -> dict:
                 "risk_mean_us": round(risk_ns / r["orders"] / 1000, 3),
                 "risk_execute_p50_us": round(sorted(segments)[len(segments) // 2] / 1000, 3),
                 "risk_order_events_per_order": round(events_ns[1] / r["orders"], 2),
-                "risk_share_of_path": round(risk_ns / path_ns, 3),
+                "risk_share_of_path": round(risk_ns / path_ns, 3), "collections": collections,
+                "collections_started_in_risk": gc_inside[0],
             }  # fmt: skip
             if best is None or run["path_mean_us"] < best["path_mean_us"]:
                 best = run
@@ -397,6 +433,9 @@ def main() -> None:
     kept: list[Order] = []
     check_ns: list[int] = []
     check_gc = 0
+    started = hook.started
+    for xs in hook.pauses_ns.values():
+        xs.clear()
     round_p99: list[float] = []
     rounds = 5
     for r in range(rounds):  # rounds: a shared machine's noise shows as a spread between them
@@ -405,6 +444,8 @@ def main() -> None:
         check_ns += ns
         check_gc += hits
         round_p99.append(pct(sorted(ns), 0.99))
+    collections = hook.started - started
+    pauses = {g: sorted(xs) for g, xs in hook.pauses_ns.items()}
     exec_base = T0 + 10**12
     exec_ns, exec_gc = run_execute(bus, risk, clock, es, hook, n, exec_base, 0, kept)
     real_ns, held_ns, held_gc = run_check_attribution(risk, clock, es, hook, n, T0 + 2 * 10**12, kept)
@@ -428,7 +469,6 @@ def main() -> None:
         risk.working.remove(cmds[i].order.client_order_id)
 
     exec_allocs = tracked_allocations_per_call(one_execute, 1_000, hook)
-    gc.callbacks.remove(hook)
     res: dict = {"benchmark": "risk_pre_trade", "orders": n, "python": platform.python_version(),
                  "gc": "enabled, default thresholds, setup frozen"}  # fmt: skip
     res.update(summary("check", check_ns, check_gc))
@@ -438,6 +478,10 @@ def main() -> None:
         part = summary(name, xs, hits)
         res.update({k: v for k, v in part.items() if k.endswith(("_p50_us", "_p99_us", "_p999_us"))})
     res["check_alt_held_values_calls_with_gc"] = held_gc
+    res["check_collections"] = collections
+    for g in (0, 1, 2):
+        if pauses[g]:
+            res[f"gc_gen{g}_pause_p50_us"] = pct(pauses[g], 0.5)
     res["first_check_us"] = round(first_check_us, 1)
     res["check_gc_tracked_allocs"] = check_allocs
     res["execute_gc_tracked_allocs"] = exec_allocs
@@ -455,17 +499,24 @@ def main() -> None:
         real_q, held_q = res[f"check_alt_real_portfolio_{q}_us"], res[f"check_alt_held_values_{q}_us"]
         print(f"    {q:>5}: {real_q:.2f} us / {held_q:.2f} us")
     print(f"    held-ready calls with a GC: {held_gc}")
+    inside = res["check_calls_with_gc"]
+    print(f"  collections during the check rounds: {collections} ({inside} started inside a check); "
+          + ", ".join(f"gen {g} x{len(pauses[g])} p50 {res[f'gc_gen{g}_pause_p50_us']:.0f} us" for g in (0, 1, 2)
+                      if pauses[g]))  # fmt: skip
     print(f"  first check (calendar lookup): {res['first_check_us']:.0f} us")
     print(f"  target check p99 <= {TARGET_P99_US:g} us: {'met' if res['meets_target'] else 'NOT met'}")
     if not args.no_oms:
-        share = oms_share(args.oms_quotes, 10)
+        share = oms_share(args.oms_quotes, 10, hook)
         res.update(share)
         for name, label in (("default", "default config (balance check)"), ("all_checks", "every check on")):
             print(f"  OMS path (benchmarks/oms.py, {share['oms_orders']} orders), {label}: path mean "
                   f"{share[f'oms_{name}_path_mean_us']:.2f} us (p50 {share[f'oms_{name}_path_p50_us']:.2f}), "
                   f"RiskEngine {share[f'oms_{name}_risk_mean_us']:.2f} us per order "
                   f"(execute p50 {share[f'oms_{name}_risk_execute_p50_us']:.2f} us) = "
-                  f"{share[f'oms_{name}_risk_share_of_path']:.1%} of the path")  # fmt: skip
+                  f"{share[f'oms_{name}_risk_share_of_path']:.1%} of the path; collections started in the "
+                  f"RiskEngine: {share[f'oms_{name}_collections_started_in_risk']} of "
+                  f"{share[f'oms_{name}_collections']}")  # fmt: skip
+    gc.callbacks.remove(hook)
     print(json.dumps(res))
 
 
