@@ -5,8 +5,12 @@ level, so two paper orders in the same book update cannot take the same liquidit
 of a level is forgotten (the liquidity restored) when the next update for that level arrives: a delta
 at that price (L2) or a new top-of-book quote (L1).
 
-After :meth:`PaperBook.set_top` (L1 quotes) the one level per side is also held as plain ints, so best
-prices and the taker walk of an L1 book (:meth:`PaperBook.take_levels`) cost no sorted-container lookups.
+Two modes. After :meth:`PaperBook.set_top` (L1 quotes) the book is ``is_l1``: its one level per side is
+held as plain ints (``l1_bid``/``l1_bid_size``, ``l1_ask``/``l1_ask_size``) and the sorted ``bids``/``asks``
+stay empty, so a quote costs no sorted-container work and best prices and the taker walk
+(:meth:`PaperBook.take_levels`) no lookups. :meth:`PaperBook.apply_delta` (L2) leaves L1 mode, moving the
+L1 levels into the sorted levels first. Read levels through the methods (:meth:`has_levels`,
+:meth:`best_bid_raw`, :meth:`displayed`, :meth:`liquidity`, ...), which answer in both modes.
 """
 
 from __future__ import annotations
@@ -19,10 +23,24 @@ from tradewire.model.data import OrderBookDelta
 from tradewire.model.enums import BookAction, BookSide
 
 _size = dict.__getitem__  # SortedDict is a dict subclass; this skips its Python-level layers
+_CLEAR, _DELETE, _ADD, _UPDATE = BookAction.CLEAR, BookAction.DELETE, BookAction.ADD, BookAction.UPDATE
 
 
 class PaperBook:
-    """Two-sided L2 book of raw prices to raw sizes (scale 1e9), with consumed-liquidity tracking."""
+    """Two-sided book of raw prices to raw sizes (scale 1e9), with consumed-liquidity tracking.
+
+    Attributes
+    ----------
+    bids, asks : SortedDict
+        L2 levels: ``-price_raw -> size_raw`` (bids) and ``price_raw -> size_raw`` (asks), best first;
+        empty while ``is_l1``.
+    consumed_bids, consumed_asks : dict[int, int]
+        Size raw taken by paper fills per price raw since that level's last update.
+    is_l1 : bool
+        True after :meth:`set_top` until the next delta or :meth:`clear`.
+    l1_bid, l1_ask : int | None
+        L1 prices raw (None: no level on that side); sizes in ``l1_bid_size``/``l1_ask_size``.
+    """
 
     __slots__ = ("asks", "bids", "consumed_asks", "consumed_bids", "is_l1", "l1_ask", "l1_ask_size", "l1_bid",
                  "l1_bid_size")  # fmt: skip
@@ -32,7 +50,6 @@ class PaperBook:
         self.asks: SortedDict = SortedDict()  # key: price_raw (best first)
         self.consumed_bids: dict[int, int] = {}
         self.consumed_asks: dict[int, int] = {}
-        # L1 mirror of the levels set by set_top (valid while is_l1; a side without size is None/0)
         self.is_l1 = False
         self.l1_bid: int | None = None
         self.l1_bid_size = 0
@@ -40,12 +57,26 @@ class PaperBook:
         self.l1_ask_size = 0
 
     def clear(self) -> None:
-        """Remove every level and all consumption."""
-        self.bids.clear()
-        self.asks.clear()
+        """Remove every level and all consumption (and leave L1 mode)."""
+        if self.bids:
+            self.bids.clear()
+        if self.asks:
+            self.asks.clear()
         self.consumed_bids.clear()
         self.consumed_asks.clear()
         self.is_l1 = False
+        self.l1_bid = self.l1_ask = None
+        self.l1_bid_size = self.l1_ask_size = 0
+
+    def _leave_l1(self) -> None:
+        # the L1 levels become sorted levels (consumption is kept), as if they had come as deltas
+        self.is_l1 = False
+        if self.l1_bid is not None:
+            self.bids[-self.l1_bid] = self.l1_bid_size
+        if self.l1_ask is not None:
+            self.asks[self.l1_ask] = self.l1_ask_size
+        self.l1_bid = self.l1_ask = None
+        self.l1_bid_size = self.l1_ask_size = 0
 
     def apply_delta(self, delta: OrderBookDelta) -> None:
         """Apply one delta (ADD/UPDATE set the level size, DELETE or size 0 removes, CLEAR empties).
@@ -56,10 +87,11 @@ class PaperBook:
             On an unknown action or side.
         """
         action = delta.action
-        self.is_l1 = False
-        if action is BookAction.CLEAR:
+        if action is _CLEAR:
             self.clear()
             return
+        if self.is_l1:
+            self._leave_l1()
         px = delta.price.raw
         size = delta.size.raw
         side = delta.side
@@ -70,9 +102,9 @@ class PaperBook:
         else:
             raise ValueError(f"unknown book side {side!r} in {delta!r}")
         consumed.pop(px, None)
-        if action is BookAction.DELETE or size == 0:
+        if action is _DELETE or size == 0:
             levels.pop(key, None)
-        elif action is BookAction.ADD or action is BookAction.UPDATE:
+        elif action is _ADD or action is _UPDATE:
             levels[key] = size
         else:
             raise ValueError(f"unknown book action {action!r} in {delta!r}")
@@ -82,22 +114,30 @@ class PaperBook:
 
         A side with a size <= 0 has no level.
         """
-        self.clear()
+        if self.is_l1:
+            self.consumed_bids.clear()
+            self.consumed_asks.clear()
+        else:
+            self.clear()
+            self.is_l1 = True
         if bid_size_raw > 0:
-            self.bids[-bid_raw] = bid_size_raw
             self.l1_bid = bid_raw
             self.l1_bid_size = bid_size_raw
         else:
             self.l1_bid = None
             self.l1_bid_size = 0
         if ask_size_raw > 0:
-            self.asks[ask_raw] = ask_size_raw
             self.l1_ask = ask_raw
             self.l1_ask_size = ask_size_raw
         else:
             self.l1_ask = None
             self.l1_ask_size = 0
-        self.is_l1 = True
+
+    def has_levels(self) -> bool:
+        """True if either side has a level."""
+        if self.is_l1:
+            return self.l1_bid is not None or self.l1_ask is not None
+        return bool(self.bids) or bool(self.asks)
 
     def best_bid_raw(self) -> int | None:
         """Best bid price raw or None."""
@@ -113,6 +153,10 @@ class PaperBook:
 
     def displayed(self, is_bid: bool, px_raw: int) -> int:
         """Displayed size raw at ``px_raw`` on the bid (True) or ask side; 0 if no level."""
+        if self.is_l1:
+            if is_bid:
+                return self.l1_bid_size if px_raw == self.l1_bid else 0
+            return self.l1_ask_size if px_raw == self.l1_ask else 0
         return self.bids.get(-px_raw, 0) if is_bid else self.asks.get(px_raw, 0)
 
     def liquidity(self, take_asks: bool, limit_raw: int | None) -> Iterator[tuple[int, int]]:
@@ -121,6 +165,20 @@ class PaperBook:
         ``take_asks`` is True for a buyer (walks asks upwards), False for a seller (bids downwards).
         Available size is displayed minus consumed; exhausted levels are skipped.
         """
+        if self.is_l1:
+            if take_asks:
+                px = self.l1_ask
+                if px is not None and (limit_raw is None or px <= limit_raw):
+                    avail = self.l1_ask_size - self.consumed_asks.get(px, 0)
+                    if avail > 0:
+                        yield px, avail
+            else:
+                px = self.l1_bid
+                if px is not None and (limit_raw is None or px >= limit_raw):
+                    avail = self.l1_bid_size - self.consumed_bids.get(px, 0)
+                    if avail > 0:
+                        yield px, avail
+            return
         # iterate the keys (C speed) and read sizes with dict's own __getitem__: SortedDict.items() goes
         # through a pure-Python ItemsView generator, several times slower for the usual one or two levels
         if take_asks:

@@ -207,7 +207,7 @@ class MatchingEngine:
             return
         remaining = tick.size.raw
         agg = tick.aggressor_side
-        has_book = bool(self.book.bids or self.book.asks)
+        has_book = self.book.has_levels()
         for vo in list(self.working.values()):
             if vo.client_order_id not in self.working:
                 continue
@@ -393,7 +393,7 @@ class MatchingEngine:
         if not self.sessions.always_open and not self._session_ok(self.ts):
             return
         book = self.book
-        if book.bids or book.asks:
+        if book.has_levels():
             self._match_book(vo)
         elif self.last_bar is not None and not self._next_mode:
             c = self.last_bar.close.raw

@@ -122,31 +122,63 @@ _sizes = st.integers(min_value=0, max_value=5_000_000)
 _prices = st.integers(min_value=1, max_value=10_000).map(lambda t: t * 10_000_000)
 
 
+def _l2_twin(bid: int, bid_size: int, ask: int, ask_size: int) -> PaperBook:
+    """The same top of book built from L2 deltas (sorted levels, no L1 mode)."""
+    book = PaperBook()
+    for side, px, size in ((BookSide.BID, bid, bid_size), (BookSide.ASK, ask, ask_size)):
+        if size > 0:
+            book.apply_delta(OrderBookDelta(BTC_ID, BookAction.ADD, side, Price.from_raw(px, 2),
+                                            Quantity.from_raw(size, 5), 0, 1, 0, 0))  # fmt: skip
+    return book
+
+
+def _same_answers(l1: PaperBook, l2: PaperBook, probe_px: list[int]) -> None:
+    assert l1.has_levels() == l2.has_levels()
+    assert (l1.best_bid_raw(), l1.best_ask_raw()) == (l2.best_bid_raw(), l2.best_ask_raw())
+    for px in probe_px:
+        assert (l1.displayed(True, px), l1.displayed(False, px)) == (l2.displayed(True, px), l2.displayed(False, px))
+    for take_asks in (True, False):
+        for limit in (None, *probe_px):
+            assert list(l1.liquidity(take_asks, limit)) == list(l2.liquidity(take_asks, limit))
+
+
 @settings(max_examples=150, deadline=None)
 @given(bid=_prices, spread=st.integers(min_value=0, max_value=20), bid_size=_sizes, ask_size=_sizes,
        takes=st.lists(st.tuples(st.booleans(), st.integers(min_value=1, max_value=3_000_000),
                                 st.one_of(st.none(), _prices)), max_size=8))  # fmt: skip
-def test_take_levels_on_the_l1_mirror_equals_the_sorted_walk(bid, spread, bid_size, ask_size, takes):
+def test_l1_mode_answers_like_the_same_book_built_from_deltas(bid, spread, bid_size, ask_size, takes):
     ask = bid + spread * 10_000_000
     book = PaperBook()
-    book.set_top(bid, bid_size, ask, ask_size)
-    assert book.is_l1
+    book.apply_delta(OrderBookDelta(BTC_ID, BookAction.ADD, BookSide.BID, Price.from_raw(bid - 10_000_000, 2),
+                                    Quantity.from_raw(7, 5), 0, 1, 0, 0))  # fmt: skip
+    book.set_top(bid, bid_size, ask, ask_size)  # replaces the L2 level above
+    twin = _l2_twin(bid, bid_size, ask, ask_size)
+    assert book.is_l1 and not twin.is_l1
+    assert not book.bids and not book.asks  # L1 mode keeps no sorted levels
+    probes = [bid, ask, bid - 10_000_000, ask + 10_000_000]
+    _same_answers(book, twin, probes)
     for take_asks, want, limit in takes:
         walked, total = [], 0
-        for level in book.liquidity(take_asks, limit):  # the SortedDict walk, not the L1 mirror
+        for level in twin.liquidity(take_asks, limit):  # the sorted walk of the twin
             walked.append(level)
             total += level[1]
             if total >= want:
                 break
         assert book.take_levels(take_asks, limit, want) == (walked, total)
-        top = next(iter(book.liquidity(take_asks, None)), None)
+        assert twin.take_levels(take_asks, limit, want) == (walked, total)
+        top = next(iter(twin.liquidity(take_asks, None)), None)
         assert book.l1_available(take_asks) == (top[1] if top else 0)
-        assert book.best_bid_raw() == (-book.bids.peekitem(0)[0] if book.bids else None)
-        assert book.best_ask_raw() == (book.asks.peekitem(0)[0] if book.asks else None)
         for px, avail in walked:
             book.consume(take_asks, px, min(avail, want))
-    # an L2 delta ends the L1 mirror: the sorted levels answer again
-    book.apply_delta(OrderBookDelta(BTC_ID, BookAction.ADD, BookSide.ASK, Price.from_raw(ask + 10_000_000, 2),
-                                    Quantity.from_raw(1_000_000, 5), OrderBookDelta.F_LAST, 1, 0, 0))  # fmt: skip
+            twin.consume(take_asks, px, min(avail, want))
+        _same_answers(book, twin, probes)
+    # an L2 delta ends L1 mode: the L1 levels (and what was consumed of them) carry over
+    delta = OrderBookDelta(BTC_ID, BookAction.ADD, BookSide.ASK, Price.from_raw(ask + 10_000_000, 2),
+                           Quantity.from_raw(1_000_000, 5), OrderBookDelta.F_LAST, 1, 0, 0)  # fmt: skip
+    book.apply_delta(delta)
+    twin.apply_delta(delta)
     assert not book.is_l1
-    assert book.best_ask_raw() == (ask if ask_size > 0 else ask + 10_000_000)
+    _same_answers(book, twin, probes)
+    assert (dict(book.bids), dict(book.asks)) == (dict(twin.bids), dict(twin.asks))
+    book.clear()
+    assert not book.has_levels() and book.best_bid_raw() is None and book.best_ask_raw() is None
