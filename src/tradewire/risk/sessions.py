@@ -71,7 +71,7 @@ class ExchangeCalendarSessions:
     Notes
     -----
     Open intervals follow the calendar's minute rules (``side="left"``: open at the open minute,
-    closed at the close minute). The first call for a venue at a new interval costs a calendar lookup
+    closed at the close minute); a session's break (e.g. XHKG's lunch) is a closed interval of its own. The first call for a venue at a new interval costs a calendar lookup
     (tens of microseconds); later calls in the same interval are a dict read and two comparisons.
     """
 
@@ -136,5 +136,18 @@ class ExchangeCalendarSessions:
         else:
             start = cal.previous_close(minute + pd.Timedelta(minutes=1))
             end = cal.next_open(minute)
+        if cal.has_break:
+            # ``previous_open``/``next_close`` give the session's open and close and ignore a break inside it
+            # (e.g. XHKG's lunch): the break's minutes are closed, so the interval stops at or starts from it
+            session = cal.minute_to_session(minute, direction="previous")
+            b_start, b_end = cal.session_break_start(session), cal.session_break_end(session)
+            if not pd.isna(b_start):
+                if is_open:
+                    if minute < b_start:
+                        end = min(end, b_start)
+                    else:
+                        start = max(start, b_end)
+                elif b_start <= minute < b_end:
+                    start, end = b_start, b_end
         iv = self._interval[venue] = (start.value, end.value, is_open)
         return iv

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import exchange_calendars as xcals
 import pandas as pd
 import pytest
@@ -43,3 +45,38 @@ def test_calendar_bounds_are_the_calendars_first_and_last_minute():
     assert sessions._bounds["XNAS"] == (cal.first_minute, cal.last_minute)  # the slow reference
     with pytest.raises(KeyError, match="outside calendar"):
         sessions(SPY, _ns("1990-01-02 15:00"))
+
+
+@pytest.mark.parametrize(("venue", "name"), [("XHKG", "XHKG"), ("XCME", "CMES")])
+def test_every_minute_of_a_week_agrees_with_the_calendar_including_breaks(venue, name):
+    """XHKG closes for lunch inside its session (a break): the cached interval must not span it."""
+    sessions = ExchangeCalendarSessions({venue: name})
+    cal = xcals.get_calendar(name, side="left")
+    iid = InstrumentId(f"X.{venue}")
+    lookups = 0
+    real_lookup = sessions._lookup
+
+    def counting_lookup(*args):
+        nonlocal lookups
+        lookups += 1
+        return real_lookup(*args)
+
+    sessions._lookup = counting_lookup  # type: ignore[method-assign]
+    start = pd.Timestamp("2024-01-08", tz="UTC")  # Monday
+    truth = [bool(cal.is_open_on_minute(start + pd.Timedelta(minutes=m))) for m in range(7 * 24 * 60)]
+    for m, is_open in enumerate(truth):
+        ts = (start + pd.Timedelta(minutes=m)).value
+        assert sessions(iid, ts) is is_open, start + pd.Timedelta(minutes=m)
+        assert sessions(iid, ts + 59_999_999_999) is is_open, (start + pd.Timedelta(minutes=m), "end of minute")
+    # one calendar lookup per open or closed stretch (breaks included), and one more where a session's close
+    # is the next session's open (CMES: sessions abut, the market stays open across them)
+    stretches = 1 + sum(1 for a, b in itertools.pairwise(truth) if a != b)
+    end = start + pd.Timedelta(days=7)
+    sched = cal.schedule.loc[(start - pd.Timedelta(days=3)).tz_localize(None) : end.tz_localize(None)]
+    abutting = sum(
+        1 for close, next_open in zip(sched["close"].iloc[:-1], sched["open"].iloc[1:], strict=True)
+        if close == next_open and start <= close < end
+    )  # fmt: skip
+    assert lookups == stretches + abutting
+    if venue == "XHKG":
+        assert truth[4 * 60 + 30] is False and truth[3 * 60] is True  # 04:30 UTC lunch, 03:00 UTC morning
