@@ -453,7 +453,7 @@ def main() -> None:
     st = figures["stages"]
     print(f"{'stage':<18}{'p50 ms':>9}{'p99 ms':>9}{'slow median':>13}   (slow: > {args.slow_ms} ms, n={st['slow_n']})")
     for name in SEGMENTS:
-        print(f"{name:<18}{st['p50_ms'][name]:>9}{st['p99_ms'][name]:>9}{st['slow_median_ms'][name]!s:>13}")
+        print(f"{name:<18}{st['p50_ms'][name]!s:>9}{st['p99_ms'][name]!s:>9}{st['slow_median_ms'][name]!s:>13}")
     print(f"largest stage of each slow alert: {st['slow_dominant_segment']}")
     for t in st["slowest"]:
         print("  slowest:", t)
