@@ -111,6 +111,18 @@ def _gc_watch() -> tuple[dict[int, list[int]], object]:
     return pauses, on_gc
 
 
+def _cpu_s() -> dict[str, float]:
+    """CPU seconds of this process and of each named thread (Linux per-thread CPU clocks)."""
+    out = {"process": time.process_time()}
+    for t in threading.enumerate():
+        if t.ident is not None and t.name in ("tradewire-engine", "engine", "MainThread"):
+            try:
+                out[t.name] = time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+            except OSError:  # the thread has just ended
+                continue
+    return out
+
+
 def _results_route(app, service, cache, stages: StageRecorder, rss0: int, gc_pauses: dict) -> None:
     @app.get("/bench/results")
     def results() -> dict:
@@ -120,6 +132,7 @@ def _results_route(app, service, cache, stages: StageRecorder, rss0: int, gc_pau
         gc_stats = {f"gen{g}": {"n": len(p), "max_ms": round(max(p, default=0) / 1e6, 2),
                                 "total_ms": round(sum(p) / 1e6, 1)} for g, p in gc_pauses.items()}  # fmt: skip
         return {"stages": stages.by_key, "orders": stages.by_order, "rss_start_kib": rss0, "rss_now_kib": _rss_kib(),
+                "cpu_s": _cpu_s(),
                 "outcomes": outcomes, "gc": gc_stats, "frozen": gc.get_freeze_count(),
                 "cache_orders": len(cache.orders), "cache_evicted": getattr(cache, "evicted_orders", 0),
                 "cache_orders_open": sum(1 for o in cache.orders.values() if o.is_open)}  # fmt: skip
@@ -429,6 +442,8 @@ def main() -> None:
         "server_rss_load_start_mib": round(before["rss_now_kib"] / 1024, 1),
         "server_rss_end_mib": round(srv["rss_now_kib"] / 1024, 1),
         "rss_growth_kib_per_alert": round((srv["rss_now_kib"] - before["rss_now_kib"]) / n_alerts, 2),
+        "server_cpu_ms_per_alert": {k: round((v - before["cpu_s"].get(k, 0.0)) * 1e3 / n_alerts, 3)
+                                    for k, v in srv["cpu_s"].items()},
         "cache_orders_end": srv["cache_orders"], "cache_orders_evicted": srv["cache_evicted"],
         "stages_recorded": not args.no_stages, "order_retention": keep or None,
         "db_synchronous": db_sync if args.chain == "node" else None,
@@ -448,6 +463,7 @@ def main() -> None:
           f"{figures['server_rss_load_start_mib']} (load start) -> {figures['server_rss_end_mib']} MiB, "
           f"{figures['rss_growth_kib_per_alert']} KiB/alert; orders in cache {srv['cache_orders']} "
           f"(evicted {srv['cache_evicted']})")  # fmt: skip
+    print(f"server CPU per alert (ms, from load start to the end): {figures['server_cpu_ms_per_alert']}")
     print("server GC pauses (count, max ms, total ms): " + ", ".join(
         f"{g} {v['n']}/{v['max_ms']}/{v['total_ms']}" for g, v in srv["gc"].items()))  # fmt: skip
     st = figures["stages"]

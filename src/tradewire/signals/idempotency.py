@@ -19,6 +19,18 @@ start finds the intent with :meth:`SqlIdempotencyStore.undispatched` and hands i
 default, WAL journal, ``synchronous=NORMAL``: a committed claim survives a crash of the process;
 use ``synchronous="FULL"`` to survive power loss too). The persistence layer can supply any other
 implementation of :class:`IdempotencyStore`.
+
+What is fsynced when (https://www.sqlite.org/pragma.html#pragma_synchronous, https://www.sqlite.org/wal.html):
+
+* a claim's commit (one per group-commit batch on the event loop) appends its pages to the WAL file. With
+  ``NORMAL`` that is a ``write`` into the OS page cache and no fsync: the 202 is sent once the commit returns,
+  and the claim survives a crash or kill of the process (the OS writes the file out), not an OS crash or a
+  power loss. With ``FULL`` the commit also fsyncs the WAL before returning (4 ms median, 9-12 ms p99 on the
+  CI disk, on the event loop);
+* the checkpoint thread (``PASSIVE`` every ``checkpoint_interval_s``, ``RESTART`` past 64 MiB of WAL) fsyncs
+  the WAL, copies it into the database file and fsyncs that file, on its own connection: the request path
+  never checkpoints (the claim connections have ``wal_autocheckpoint=0``; SQLite's automatic checkpoint ran
+  inside the commit that crossed 1,000 pages and stalled the event loop 12-15 ms every ~270 claims).
 """
 
 from __future__ import annotations
