@@ -256,7 +256,9 @@ class Order:
                 if trade_id in trade_ids:
                     raise ValueError(f"{self.client_order_id}: duplicate trade id {trade_id}")
                 trade_ids.add(trade_id)
-                self.filled_qty = Quantity.from_raw(new_filled, self.quantity.precision)
+                # filled completely: the order quantity itself is that value (Quantities are immutable)
+                qty = self.quantity
+                self.filled_qty = qty if new_filled == quantity_raw else Quantity.from_raw(new_filled, qty.precision)
                 self._notional_raw += event.last_px.raw * last_raw  # type: ignore[attr-defined]  # scale 1e18, exact
                 comm = event.commission  # type: ignore[attr-defined]
                 code = comm.currency.code
