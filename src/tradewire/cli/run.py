@@ -65,10 +65,11 @@ def paper_db_synchronous(choice: str | None = None, env: dict[str, str] | None =
     written to ``TRADEWIRE_DB_SYNCHRONOUS`` in ``env`` (default ``os.environ``), where the node's
     :func:`tradewire.persistence.open_store` reads it.
 
-    Why ``NORMAL`` for ``tradewire run``: with ``FULL`` every durable append (``OrderInitialized`` and
-    ``OrderSubmitted``, on the engine thread, before the order reaches the venue) waits for an fsync, 4 ms
-    median and 9-12 ms p99 on the CI disk, so the engine places at most ~100 webhook orders a second and
-    every order's acknowledgement is at least two fsyncs late. In WAL mode ``NORMAL`` still makes each
+    Why ``NORMAL`` for ``tradewire run``: with ``FULL`` every durable commit on the engine thread (one per
+    order: ``OrderSubmitted`` with the order's ``OrderInitialized``, before the venue gets the order) waits for
+    an fsync: 0.2 ms median on the 2-core CI machine's disk when it is quiet, 4 ms median and 9-12 ms p99
+    while other jobs write to it. At 4 ms the engine places at most ~250 orders a second, and every order's
+    acknowledgement is at least one fsync late. In WAL mode ``NORMAL`` still makes each
     commit durable against a crash or kill of the process; only an OS crash or power loss may roll back the
     last commits (see :mod:`tradewire.persistence.engine`). A paper node keeps its venue in memory and does
     not recover from the store at start, so nothing it guarantees depends on the difference; set ``FULL``
@@ -264,7 +265,7 @@ def run(
         str | None,
         typer.Option(
             help="SQLite event store: NORMAL (default here; a commit survives a process crash) or FULL (also a "
-            "power loss; one fsync per durable append, which caps webhook orders at ~100/s on a 4 ms disk)."
+            "power loss; one fsync per order on the engine thread: ~250 orders/s at most on a 4 ms disk)."
         ),
     ] = None,
     keep_closed_orders: Annotated[

@@ -12,8 +12,9 @@ SQLite
 
     * ``FULL`` (default): every COMMIT appends the transaction to the WAL file and fsyncs the WAL before
       it returns, so a committed event survives a process kill, an OS crash and a power loss. Cost: one
-      fsync per commit (4 ms median, 9-12 ms p99 measured on this project's CI disk), paid by whoever
-      waits for the commit (``durable=True`` appends).
+      fsync per commit (measured on the 2-core CI machine: 0.2 ms median when its disk is quiet, 4 ms
+      median and 9-12 ms p99 while other jobs write to it), paid by whoever waits for the commit
+      (``durable=True`` appends).
     * ``NORMAL``: a COMMIT writes the WAL (into the OS page cache) without fsync; the WAL is fsynced
       before each checkpoint copies it into the database file. A committed event survives a crash or
       kill of the process (the OS still writes the page cache out), but the last transactions before an
