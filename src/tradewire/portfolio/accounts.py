@@ -7,6 +7,10 @@ Balances are exact raw Money integers (scale 1e9) per currency code.
 * ``locked`` is what open orders (and, in a margin account, open positions) reserve.
 * ``free = total - locked``.
 
+Every change of a total or a reservation is also reported to the account's ledger (the
+:class:`~tradewire.portfolio.Portfolio` it is registered in), which keeps per-currency sums across
+accounts so that its balance and equity reads cost O(1).
+
 How a fill moves balances (see :meth:`Account.apply_fill`):
 
 * **Spot** instruments (``InstrumentClass.SPOT``) exchange the notional: a buy debits
@@ -26,6 +30,7 @@ outright rates or Binance USDⓈ-M "initial margin = notional / leverage".)
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
 from tradewire.model.enums import InstrumentClass, OmsType, OrderSide
 from tradewire.model.identifiers import AccountId, InstrumentId, Venue
@@ -36,6 +41,14 @@ from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
 _BUY = OrderSide.BUY
 _SELL = OrderSide.SELL
 _SPOT = InstrumentClass.SPOT
+
+
+class _Ledger(Protocol):
+    """What an account reports its changes to (implemented by :class:`~tradewire.portfolio.Portfolio`)."""
+
+    def _total_changed(self, currency: Currency, delta_raw: int) -> None: ...
+
+    def _locked_changed(self, code: str, delta_raw: int) -> None: ...
 
 
 def _rate_raw(rate: Decimal) -> int:
@@ -75,6 +88,8 @@ class Account:
         self.total: dict[str, int] = {}
         self.order_locked: dict[str, int] = {}
         self._locks: dict[str, tuple[str, int]] = {}  # client order id -> (currency code, raw)
+        # the Portfolio this account is registered in: told every change of a total / a reservation
+        self._ledger: _Ledger | None = None
         for m in starting_balances:
             if m.currency.code in self.total:
                 raise ValueError(f"account {account_id}: currency {m.currency.code} given twice")
@@ -92,6 +107,8 @@ class Account:
             self.total[code] = raw
         else:
             self.total[code] += raw
+        if self._ledger is not None:
+            self._ledger._total_changed(currency, raw)
 
     def locked_raw(self, code: str) -> int:
         """Raw amount reserved in currency ``code``."""
@@ -111,9 +128,13 @@ class Account:
 
     def set_balances(self, balances: dict[str, tuple[Money, Money, Money]]) -> None:
         """Replace totals with venue-reported ones (``(total, locked, free)`` per currency code)."""
+        ledger = self._ledger
         for code, (total, _locked, _free) in balances.items():
+            before = self.total.get(code, 0)
             self.currencies[code] = total.currency
             self.total[code] = total.raw
+            if ledger is not None:
+                ledger._total_changed(total.currency, total.raw - before)
 
     # -- fills ---------------------------------------------------------------------------------
     def apply_fill(self, instrument: Instrument, side: OrderSide, qty_raw: int, px_raw: int, realized_raw: int,
@@ -121,6 +142,7 @@ class Account:
         """Move balances for one fill (see the module docstring); ``realized_raw`` is raw Money."""
         settle = instrument.settlement_currency
         total = self.total
+        ledger = self._ledger
         if instrument.instrument_class is _SPOT:
             notional = instrument.notional_raw(qty_raw, px_raw)
             if side is _BUY:
@@ -129,12 +151,16 @@ class Account:
                 qty_raw = -qty_raw
             if settle.code in total:  # the common case inline; _add registers a currency first seen
                 total[settle.code] += notional
+                if ledger is not None:
+                    ledger._total_changed(settle, notional)
             else:
                 self._add(settle, notional)
             base = instrument.base_currency
             if base is not None:
                 if base.code in total:
                     total[base.code] += qty_raw
+                    if ledger is not None:
+                        ledger._total_changed(base, qty_raw)
                 else:
                     self._add(base, qty_raw)
         elif realized_raw:
@@ -144,6 +170,8 @@ class Account:
             code = commission.currency.code
             if code in total:
                 total[code] -= fee
+                if ledger is not None:
+                    ledger._total_changed(commission.currency, -fee)
             else:
                 self._add(commission.currency, -fee)
 
@@ -165,11 +193,16 @@ class Account:
     def update_order_lock(self, client_order_id: str, lock: tuple[str, int] | None) -> None:
         """Set (or with None, release) the reservation of one order."""
         prev = self._locks.pop(client_order_id, None)
+        ledger = self._ledger
         if prev is not None:
             self.order_locked[prev[0]] -= prev[1]
+            if ledger is not None:
+                ledger._locked_changed(prev[0], -prev[1])
         if lock is not None and lock[1]:
             self._locks[client_order_id] = lock
             self.order_locked[lock[0]] = self.order_locked.get(lock[0], 0) + lock[1]
+            if ledger is not None:
+                ledger._locked_changed(lock[0], lock[1])
 
     # -- reporting -----------------------------------------------------------------------------
     def balances(self) -> dict[str, tuple[Money, Money, Money]]:
@@ -245,14 +278,19 @@ class MarginAccount(Account):
         """Recompute the margin held by the open derivative positions of ``instrument`` (0 = none)."""
         code = instrument.settlement_currency.code
         prev = self.position_margin.pop(instrument.id, None)
+        ledger = self._ledger
         if prev is not None:
             self._position_locked[prev[0]] -= prev[1]
+            if ledger is not None:
+                ledger._locked_changed(prev[0], -prev[1])
         if abs_notional_raw:
             init, maint = self.margin_rates_raw(instrument)
             im = div_round(abs_notional_raw * init, FIXED_SCALAR)
             mm = div_round(abs_notional_raw * maint, FIXED_SCALAR)
             self.position_margin[instrument.id] = (code, im, mm)
             self._position_locked[code] = self._position_locked.get(code, 0) + im
+            if ledger is not None:
+                ledger._locked_changed(code, im)
 
     def locked_raw(self, code: str) -> int:
         """Order reservations plus initial margin of open positions in ``code``."""

@@ -23,6 +23,15 @@ Currency conversion
 currencies (either direction, e.g. ``EURUSD`` for EUR -> USD or USD -> EUR), else the latest mark of
 such an instrument. With neither, :class:`ConversionRateError` is raised; there is no implicit 1:1
 rate, not even between stablecoins.
+
+Maintained figures
+------------------
+:meth:`Portfolio.balance_free_raw` and :meth:`Portfolio.equity_raw` are read by the RiskEngine on every
+pre-trade check, so they answer in O(1) from figures kept up to date by every mutation: per currency,
+the sum of account totals and of free balances (accounts report each change of a total or a
+reservation, see :mod:`tradewire.portfolio.accounts`), and the value open positions add to equity
+(kept per position, updated by fills and by marks of that position's instrument only). The
+from-scratch computations are kept as ``_recompute_*`` to check them against.
 """
 
 from __future__ import annotations
@@ -51,9 +60,32 @@ _SPOT = InstrumentClass.SPOT
 
 _log = logging.getLogger(__name__)
 _S2 = FIXED_SCALAR * FIXED_SCALAR
-_NO_PLAN = object()
+_NONE = 0
+_PNL = 1  # derivative: a position adds its unrealized P&L to equity
+_VALUE = 2  # spot without base currency (equities): a position adds its market value
 _NETTING = OmsType.NETTING
 _LOCKING = frozenset({"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"})
+
+
+def _div_round_s2(num: int) -> int:
+    """``div_round(num, 10**18)`` with floor division (no ``divmod`` tuple); half-to-even, exact."""
+    q = num // _S2
+    twice = 2 * (num - q * _S2)
+    if twice > _S2 or (twice == _S2 and q & 1):
+        q += 1
+    return q
+
+
+def _position_value(p: Position, kind: int, mark_raw: int) -> int:
+    """What open position ``p`` adds to equity at ``mark_raw``: the same integer as
+    ``p.unrealized_pnl_raw(mark_raw)`` (kind ``_PNL``) or ``p.notional_raw(mark_raw)`` (kind ``_VALUE``)."""
+    q = p.signed_qty_raw
+    if not q:
+        return 0
+    if kind == _PNL:
+        value = mark_raw * q
+        return _div_round_s2((value - p._cost if q > 0 else value + p._cost) * p.multiplier_raw)
+    return _div_round_s2(mark_raw * q * p.multiplier_raw)
 
 
 class ConversionRateError(LookupError):
@@ -103,7 +135,20 @@ class Portfolio:
         self.open_positions: dict[PositionId, Position] = {}
         """Non-flat positions by id (kept by :meth:`update_fill`; read-only for callers)."""
         self._margin_marks: set[InstrumentId] = set()  # instruments whose marks move margin (non-spot, margin acct)
-        self._eq_plan: dict[str, tuple[int, list[tuple[Position, bool]]] | None] = {}
+        # maintained figures (see the module docstring), per currency code
+        self._bal: dict[str, int] = {}  # sum of account totals
+        self._free: dict[str, int] = {}  # sum of account totals minus reservations
+        self._amt: dict[str, int] = {}  # equity before conversion: totals + values of open positions
+        self._amt_cur: dict[str, Currency] = {}
+        self._amt_nonzero: list[str] = []  # codes whose _amt is not zero
+        self._kind: dict[InstrumentId, int] = {}  # _NONE / _PNL / _VALUE
+        self._pos_value: dict[PositionId, int] = {}  # value each open position adds (kind != _NONE)
+        self._valued: dict[InstrumentId, dict[PositionId, Position]] = {}  # those positions per instrument
+        # conversion: candidate pair instruments per (from, to) code, valid for one instruments dict and size
+        self._conv_src: tuple[int, int] = (0, -1)
+        self._conv_routes: dict[tuple[str, str], list[tuple[InstrumentId, Instrument, bool]]] = {}
+        # last conversion per (from, to): (amount, quote object, mark, result, pair instrument)
+        self._conv_memo: dict[tuple[str, str], tuple[int, object, int | None, int, InstrumentId]] = {}
 
     # -- accounts -------------------------------------------------------------------------------
     def register_account(self, account: Account) -> None:
@@ -116,7 +161,14 @@ class Portfolio:
         """
         if account.id in self.accounts:
             raise ValueError(f"account {account.id} already registered")
+        if account._ledger is not None:
+            raise ValueError(f"account {account.id} is already registered in another portfolio")
         self.accounts[account.id] = account
+        for code, raw in account.total.items():
+            self._total_changed(account.currencies[code], raw)
+        for code in set(account.order_locked) | set(getattr(account, "_position_locked", ())):
+            self._locked_changed(code, account.locked_raw(code))
+        account._ledger = self
         self._by_venue.setdefault(account.venue, account)
         self._routes.clear()
 
@@ -136,6 +188,56 @@ class Portfolio:
         if acct is None:
             raise KeyError(f"no account registered for {account_id or instrument_id.venue} (fill for {instrument_id})")
         return acct
+
+    # -- maintained figures (called by accounts and on fills / marks) --------------------------------
+    def _total_changed(self, currency: Currency, delta_raw: int) -> None:
+        """An account total in ``currency`` moved by ``delta_raw``."""
+        if not delta_raw:
+            return
+        code = currency.code
+        bal = self._bal
+        free = self._free
+        bal[code] = bal.get(code, 0) + delta_raw
+        free[code] = free.get(code, 0) + delta_raw
+        self._amount_changed(currency, delta_raw)
+
+    def _locked_changed(self, code: str, delta_raw: int) -> None:
+        """An account reservation in ``code`` moved by ``delta_raw``."""
+        free = self._free
+        free[code] = free.get(code, 0) - delta_raw
+
+    def _amount_changed(self, currency: Currency, delta_raw: int) -> None:
+        code = currency.code
+        amt = self._amt
+        old = amt.get(code, 0)
+        new = old + delta_raw
+        amt[code] = new
+        self._amt_cur[code] = currency
+        if not old:
+            if new:
+                self._amt_nonzero.append(code)
+        elif not new:
+            self._amt_nonzero.remove(code)
+
+    def _revalue(self, pos: Position, kind: int, mark_raw: int) -> None:
+        """Bring the value ``pos`` adds to equity up to date (kind != _NONE)."""
+        pid = pos.position_id
+        values = self._pos_value
+        old = values.get(pid, 0)
+        if pos.signed_qty_raw:
+            new = values[pid] = _position_value(pos, kind, mark_raw)
+            valued = self._valued.get(pos.instrument_id)
+            if valued is None:
+                valued = self._valued[pos.instrument_id] = {}
+            valued[pid] = pos
+        else:
+            new = 0
+            values.pop(pid, None)
+            valued = self._valued.get(pos.instrument_id)
+            if valued is not None:
+                valued.pop(pid, None)
+        if new != old:
+            self._amount_changed(pos.currency, new - old)
 
     def update_account(self, state: AccountState) -> None:
         """Replace an account's totals with venue-reported balances and republish the state."""
@@ -243,7 +345,13 @@ class Portfolio:
             self.open_positions[pid] = pos
         else:
             self.open_positions.pop(pid, None)
-        self._eq_plan.clear()
+        kind = self._kind.get(iid)
+        if kind is None:
+            kind = self._kind[iid] = (
+                _PNL if inst.instrument_class is not _SPOT else _VALUE if inst.base_currency is None else _NONE
+            )
+        if kind:
+            self._revalue(pos, kind, self._marks[iid])
         self._track_round_trip(pos, before, after, realized_before, fill)
         if acct.is_margin and inst.instrument_class is not _SPOT:
             self._margin_marks.add(iid)
@@ -309,7 +417,19 @@ class Portfolio:
 
         Cost: O(open positions of that instrument) for margin accounts, O(1) otherwise.
         """
-        self._marks[instrument_id] = price_raw
+        marks = self._marks
+        if marks.get(instrument_id) != price_raw:
+            marks[instrument_id] = price_raw
+            valued = self._valued.get(instrument_id)
+            if valued:
+                kind = self._kind[instrument_id]
+                values = self._pos_value
+                for pid, p in valued.items():
+                    new = _position_value(p, kind, price_raw)
+                    old = values[pid]
+                    if new != old:
+                        values[pid] = new
+                        self._amount_changed(p.currency, new - old)
         if instrument_id not in self._margin_marks:
             return  # no margin account ever held a derivative position in it: the mark moves no margin
         positions = self._by_instrument.get(instrument_id)
@@ -386,7 +506,14 @@ class Portfolio:
         return Money.from_raw(raw, currency)
 
     def balance_free_raw(self, currency: Currency) -> int:
-        """:meth:`balance_free` as a raw amount (scale 1e9), without building a `Money`."""
+        """:meth:`balance_free` as a raw amount (scale 1e9), without building a `Money`.
+
+        O(1), allocates nothing: the sum is kept up to date as accounts change.
+        """
+        return self._free.get(currency.code, 0)
+
+    def _recompute_balance_free_raw(self, currency: Currency) -> int:
+        """:meth:`balance_free_raw` computed from the accounts (O(accounts)); checks the kept figure."""
         code = currency.code
         raw = 0
         for a in self.accounts.values():
@@ -431,6 +558,48 @@ class Portfolio:
         cur = currency or self.base_currency
         if cur is None:
             raise ValueError("equity() needs a currency (the portfolio has no base currency)")
+        return Money.from_raw(self.equity_raw(cur), cur)
+
+    def equity_raw(self, currency: Currency) -> int:
+        """:meth:`equity` as a raw amount (scale 1e9), without building a `Money`.
+
+        The amount per currency (account totals plus what open positions add at their marks) is kept
+        up to date by fills, order reservations, marks and account updates. When every currency other
+        than ``currency`` nets to zero the answer is that amount: O(1), no allocation. Otherwise each
+        other currency's amount is converted as :meth:`convert_raw` does, with the pair instruments
+        looked up once and a conversion reused while its amount, quote and mark are unchanged:
+        O(currencies held).
+
+        Raises
+        ------
+        ConversionRateError
+            As :meth:`equity`, when a conversion is needed and no rate is known.
+        """
+        code = currency.code
+        own = self._amt.get(code, 0)
+        nonzero = self._amt_nonzero
+        n = len(nonzero)
+        if n == 0 or (n == 1 and own):
+            return own
+        total = own
+        i = 0
+        while i < n:  # indexed: a for loop would allocate an iterator
+            c = nonzero[i]
+            i += 1
+            if c != code:
+                total += self._convert_amount(self._amt[c], c, currency)
+        return total
+
+    def _recompute_equity_raw(self, currency: Currency) -> int:
+        """:meth:`equity_raw` computed from accounts and positions (O(accounts + positions)); checks the
+        kept figures.
+
+        Raises
+        ------
+        ConversionRateError
+            If an amount must be converted and no rate is known.
+        """
+        cur = currency
         amounts: dict[str, int] = {}
         currencies: dict[str, Currency] = {}
         for a in self.accounts.values():
@@ -452,69 +621,84 @@ class Portfolio:
             currencies[p.currency.code] = p.currency
         total = 0
         for code, raw in amounts.items():
-            total += raw if code == cur.code or raw == 0 else self.convert_raw(raw, currencies[code], cur)
-        return Money.from_raw(total, cur)
-
-    def equity_raw(self, currency: Currency) -> int:
-        """:meth:`equity` as a raw amount (scale 1e9), with a fast path for the common single-currency case.
-
-        When every account balance other than ``currency`` is zero and every open position settles in
-        ``currency``, no conversion is needed: the result is the balances plus, per open position, its
-        unrealized P&L (derivatives) or market value (spot without base currency) at the current mark.
-        The list of open positions is kept between fills, so a call costs O(accounts + open positions)
-        with no allocation. Otherwise it is ``equity(currency).raw``. Both give the same integer.
-
-        Raises
-        ------
-        ConversionRateError
-            As :meth:`equity`, when a conversion is needed and no rate is known.
-        """
-        code = currency.code
-        total = 0
-        for a in self.accounts.values():
-            for c, raw in a.total.items():
-                if c == code:
-                    total += raw
-                elif raw:
-                    return self.equity(currency).raw
-        plan = self._eq_plan.get(code, _NO_PLAN)
-        if plan is _NO_PLAN:
-            plan = self._eq_plan[code] = self._equity_items(currency)
-        if plan is None:
-            return self.equity(currency).raw
-        marks = self._marks
-        for p, pnl in plan:
-            m = marks.get(p.instrument_id)
-            if m is None:
-                m = self._mark_raw(p.instrument_id, p)
-            total += p.unrealized_pnl_raw(m) if pnl else p.notional_raw(m)
+            total += raw if code == cur.code or raw == 0 else self._recompute_convert_raw(raw, currencies[code], cur)
         return total
 
-    def _equity_items(self, currency: Currency) -> list[tuple[Position, bool]] | None:
-        """Open positions that add to equity as (position, True = unrealized P&L / False = market value);
-        None if one settles in another currency (conversion needed)."""
-        items = []
-        for p in self.open_positions.values():
-            inst = self.cache.instruments[p.instrument_id]
-            if inst.instrument_class is not _SPOT:
-                pnl = True
-            elif inst.base_currency is None:
-                pnl = False
+    def _routes_for(self, from_code: str, to_code: str) -> list[tuple[InstrumentId, Instrument, bool]]:
+        """Instruments pairing the two currencies, in the cache's order, with True = direct (from/to)."""
+        instruments = self.cache.instruments
+        src = (id(instruments), len(instruments))
+        if src != self._conv_src:
+            self._conv_routes.clear()
+            self._conv_memo.clear()
+            self._conv_src = src
+        key = (from_code, to_code)
+        routes = self._conv_routes.get(key)
+        if routes is None:
+            routes = []
+            for iid, inst in instruments.items():
+                base = inst.base_currency
+                if base is None:
+                    continue
+                quote = inst.quote_currency.code
+                if base.code == from_code and quote == to_code:
+                    routes.append((iid, inst, True))
+                elif base.code == to_code and quote == from_code:
+                    routes.append((iid, inst, False))
+            self._conv_routes[key] = routes
+        return routes
+
+    def _convert_amount(self, raw: int, from_code: str, to_currency: Currency) -> int:
+        to_code = to_currency.code
+        routes = self._routes_for(from_code, to_code)
+        quotes = self.cache.quotes
+        marks = self._marks
+        instruments = self.cache.instruments
+        for iid, inst, direct in routes:
+            if instruments.get(iid) is not inst:  # replaced under the same id: look the pairs up again
+                self._conv_src = (0, -1)
+                return self._convert_amount(raw, from_code, to_currency)
+            q = quotes.get(iid)
+            if q is not None:
+                num = q.bid_price.raw + q.ask_price.raw
+                mark = None
             else:
+                mark = marks.get(iid)
+                if mark is None:
+                    continue
+                num = mark
+            if num <= 0:
                 continue
-            if p.currency.code != currency.code:
-                return None
-            items.append((p, pnl))
-        return items
+            key = (from_code, to_code)
+            memo = self._conv_memo.get(key)
+            if memo is not None and memo[0] == raw and memo[1] is q and memo[2] == mark and memo[4] == iid:
+                return memo[3]
+            den = 2 * FIXED_SCALAR if q is not None else FIXED_SCALAR
+            out = div_round(raw * num, den) if direct else div_round(raw * den, num)
+            self._conv_memo[key] = (raw, q, mark, out, iid)
+            return out
+        raise ConversionRateError(
+            f"no quote to convert {from_code} to {to_code}: add a {from_code}"
+            f"{to_code} or {to_code}{from_code} instrument and its quotes"
+        )
 
     def convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
         """Convert a raw amount with the latest quote mid (else mark) of a pair; rounded half-even once.
+
+        The first instrument in the cache pairing the two currencies (either direction) that has a
+        quote (mid ``(bid + ask) / 2``) or else a mark gives the rate.
 
         Raises
         ------
         ConversionRateError
             If no instrument or quote pairs the two currencies.
         """
+        if from_currency == to_currency:
+            return raw
+        return self._convert_amount(raw, from_currency.code, to_currency)
+
+    def _recompute_convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
+        """:meth:`convert_raw` by a scan of every instrument (checks the looked-up pairs)."""
         if from_currency == to_currency:
             return raw
         for iid, inst in self.cache.instruments.items():
