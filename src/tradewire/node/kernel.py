@@ -143,6 +143,7 @@ class Kernel:
         if self.risk_engine is None:
             cfg = self.risk_config or RiskConfig(currency=base.code)
             self.risk_engine = RiskEngine(self.bus, self.cache, self.portfolio, self.clock, cfg)
+            self._wire_marks()
         client = PaperExecutionClient(venue, account_id, self.clock, self.exec_engine.process, config=config.paper)
         client.oms_type = config.oms_type
         self.exec_engine.register_client(client)
@@ -173,6 +174,7 @@ class Kernel:
         if self.risk_engine is None:
             cfg = self.risk_config or RiskConfig(currency=account.base_currency.code)
             self.risk_engine = RiskEngine(self.bus, self.cache, self.portfolio, self.clock, cfg)
+            self._wire_marks()
         self.exec_engine.register_client(client)
         self.external_clients[venue] = client
         return client
@@ -209,6 +211,28 @@ class Kernel:
         """Stop strategies."""
         for s in self.strategies:
             s.on_stop()
+
+    def _wire_marks(self) -> None:
+        """Route every mark-to-market through the account rules when the risk engine has any.
+
+        Account rules (daily loss, trailing drawdown that follows unrealized equity, ...) must be evaluated
+        on every mark, not only on fills: a position left open while the price runs against it breaches at
+        the mark that takes equity through the limit. Without rules the mark is the portfolio's alone.
+        """
+        update = self.portfolio.update_mark
+        risk = self.risk_engine
+        if risk is None or not risk.rules:
+            self._update_mark = update
+        else:
+            on_mark = risk.on_mark
+
+            def mark(instrument_id: InstrumentId, price_raw: int) -> None:
+                update(instrument_id, price_raw)
+                on_mark()
+
+            self._update_mark = mark
+        self._bar_pipes.clear()
+        self.topology += 1
 
     # -- data path -----------------------------------------------------------------------------
     def process(self, obj: Any) -> None:
