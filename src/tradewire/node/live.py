@@ -274,6 +274,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._store = None
         self._recorder: Any = None
         self._listeners: list[Listener] = []
+        self._views_dirty = False
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         self._shutdown = threading.Event()
         self._thread: threading.Thread | None = None
@@ -398,6 +399,8 @@ class TradingNode(NodeCommands, NodeViews):
                 self.kernel.process(obj)
             if self._recorder.deferred:
                 self._recorder.barrier()
+            if self._views_dirty:
+                self._flush_views()
             self.events_processed += 1
             if now - due > self._lag_max_ns:
                 self._lag_max_ns = now - due
@@ -433,6 +436,8 @@ class TradingNode(NodeCommands, NodeViews):
                 process(obj)
             if self._recorder.deferred:
                 self._recorder.barrier()
+            if self._views_dirty:
+                self._flush_views()
             self.events_processed += 1
             now = time.time_ns()
             if now - self._last_snap_ns >= snap_ns:
@@ -471,9 +476,13 @@ class TradingNode(NodeCommands, NodeViews):
             if fut is not None and fut.set_running_or_notify_cancel():
                 ran = True
                 try:
-                    fut.set_result(fn())
+                    res = fn()
                 except BaseException as exc:  # handed to the caller's thread
+                    self._flush_views()
                     fut.set_exception(exc)
+                else:
+                    self._flush_views()
+                    fut.set_result(res)
             try:
                 item = self._calls.get_nowait()
             except queue.Empty:
@@ -482,6 +491,7 @@ class TradingNode(NodeCommands, NodeViews):
             self.webhook_service.drain()
         if self._recorder is not None and self._recorder.deferred:  # orders placed by commands or timers
             self._recorder.barrier()
+        self._flush_views()
         if ran:
             self._refresh_snapshot()
 
@@ -497,6 +507,19 @@ class TradingNode(NodeCommands, NodeViews):
     def remove_listener(self, listener: Listener) -> None:
         """Undo :meth:`add_listener`."""
         self._listeners = [x for x in self._listeners if x is not listener]
+
+    def _flush_views(self) -> None:
+        """Publish the ``orders`` and ``fills`` snapshot lists if an order event changed them.
+
+        An order's events (submitted, accepted, filled ...) arrive in one engine step; the lists (up to 500
+        orders and 1,000 fills) are copied once per step instead of once per event. Called by the engine
+        thread after every command, webhook drain, market-data object and snapshot refresh, before a
+        command's caller gets its result.
+        """
+        if self._views_dirty:
+            self._views_dirty = False
+            self._pub["orders"] = list(reversed(self._orders.values()))
+            self._pub["fills"] = list(self._fills)
 
     def _emit(self, topic: str, update: Any, snapshot: Any) -> None:
         self._pub[topic] = snapshot
@@ -539,13 +562,17 @@ class TradingNode(NodeCommands, NodeViews):
             self._orders.move_to_end(coid)
             while len(self._orders) > 500:
                 self._orders.popitem(last=False)
-            self._emit("orders", row, list(reversed(self._orders.values())))
+            for fn in self._listeners:
+                fn("orders", row)
+            self._views_dirty = True  # the snapshot list is rebuilt once per engine step (_flush_views)
         if t is OrderFilled:
             self._submitted_ts.pop(coid, None)
             fr = fill_row(event)
             fr["ts_published"] = time.time_ns()  # wall clock when the engine handed the fill to the API
             self._fills.appendleft(fr)
-            self._emit("fills", fr, list(self._fills))
+            for fn in self._listeners:
+                fn("fills", fr)
+            self._views_dirty = True
 
     def _on_position_event(self, _event: Any) -> None:
         rows = self._positions()
