@@ -92,13 +92,13 @@ def create_app(node: Any, auth: ApiAuth | None = None, max_queue: int = 1000) ->
             raise HTTPException(401, "wrong password or token", headers={"WWW-Authenticate": "Bearer"})
         return {"token": session, "expires_in_s": auth.session_ttl_s}
 
-    app.include_router(build_router(node, command_latency), dependencies=[Depends(require)])
-
     service = getattr(node, "webhook_service", None)
-    if service is not None:
+    if service is not None:  # first: routes are matched in order, and alerts are the latency-critical path
         from tradewire.api.webhook import build_webhook_router
 
         app.include_router(build_webhook_router(service))
+
+    app.include_router(build_router(node, command_latency), dependencies=[Depends(require)])
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require)])
     def metrics() -> Response:
