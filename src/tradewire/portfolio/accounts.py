@@ -193,15 +193,22 @@ class Account:
     def update_order_lock(self, client_order_id: str, lock: tuple[str, int] | None) -> None:
         """Set (or with None, release) the reservation of one order."""
         prev = self._locks.pop(client_order_id, None)
-        ledger = self._ledger
         if prev is not None:
             self.order_locked[prev[0]] -= prev[1]
-            if ledger is not None:
-                ledger._locked_changed(prev[0], -prev[1])
         if lock is not None and lock[1]:
             self._locks[client_order_id] = lock
             self.order_locked[lock[0]] = self.order_locked.get(lock[0], 0) + lock[1]
-            if ledger is not None:
+        else:
+            lock = None
+        ledger = self._ledger
+        if ledger is not None:
+            if prev is not None:
+                if lock is not None and lock[0] == prev[0]:  # one change of the same currency
+                    if lock[1] != prev[1]:
+                        ledger._locked_changed(lock[0], lock[1] - prev[1])
+                    return
+                ledger._locked_changed(prev[0], -prev[1])
+            if lock is not None:
                 ledger._locked_changed(lock[0], lock[1])
 
     # -- reporting -----------------------------------------------------------------------------

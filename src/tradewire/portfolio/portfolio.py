@@ -19,10 +19,7 @@ the cache's latest quote mid / trade / bar close, else the last fill price.
 
 Currency conversion
 -------------------
-:meth:`Portfolio.equity` converts each amount with the latest quote mid of a pair between the two
-currencies (either direction, e.g. ``EURUSD`` for EUR -> USD or USD -> EUR), else the latest mark of
-such an instrument. With neither, :class:`ConversionRateError` is raised; there is no implicit 1:1
-rate, not even between stablecoins.
+See :mod:`tradewire.portfolio.conversion`: the latest quote mid of a pair, else its mark; no implicit rate.
 
 Maintained figures
 ------------------
@@ -50,6 +47,7 @@ from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
 from tradewire.model.orders import Order
 from tradewire.model.position import Position
 from tradewire.portfolio.accounts import Account, MarginAccount
+from tradewire.portfolio.conversion import ConversionRateError, CurrencyConversion
 from tradewire.portfolio.events import PositionChanged, PositionClosed, PositionOpened
 from tradewire.portfolio.trades import ClosedTrade, RoundTrip
 
@@ -88,11 +86,7 @@ def _position_value(p: Position, kind: int, mark_raw: int) -> int:
     return _div_round_s2(mark_raw * q * p.multiplier_raw)
 
 
-class ConversionRateError(LookupError):
-    """No market price is known to convert between two currencies."""
-
-
-class Portfolio:
+class Portfolio(CurrencyConversion):
     """Positions and accounts of one trader.
 
     Parameters
@@ -136,19 +130,14 @@ class Portfolio:
         """Non-flat positions by id (kept by :meth:`update_fill`; read-only for callers)."""
         self._margin_marks: set[InstrumentId] = set()  # instruments whose marks move margin (non-spot, margin acct)
         # maintained figures (see the module docstring), per currency code
-        self._bal: dict[str, int] = {}  # sum of account totals
-        self._free: dict[str, int] = {}  # sum of account totals minus reservations
-        self._amt: dict[str, int] = {}  # equity before conversion: totals + values of open positions
-        self._amt_cur: dict[str, Currency] = {}
+        # [free, amount]: free = sum of account totals minus reservations; amount = equity before
+        # conversion = account totals plus the values of open positions (one list: one lookup per update)
+        self._figs: dict[str, list[int]] = {}
         self._amt_nonzero: list[str] = []  # codes whose _amt is not zero
         self._kind: dict[InstrumentId, int] = {}  # _NONE / _PNL / _VALUE
         self._pos_value: dict[PositionId, int] = {}  # value each open position adds (kind != _NONE)
         self._valued: dict[InstrumentId, dict[PositionId, Position]] = {}  # those positions per instrument
-        # conversion: candidate pair instruments per (from, to) code, valid for one instruments dict and size
-        self._conv_src: tuple[int, int] = (0, -1)
-        self._conv_routes: dict[tuple[str, str], list[tuple[InstrumentId, Instrument, bool]]] = {}
-        # last conversion per (from, to): (amount, quote object, mark, result, pair instrument)
-        self._conv_memo: dict[tuple[str, str], tuple[int, object, int | None, int, InstrumentId]] = {}
+        self._init_conversion()
 
     # -- accounts -------------------------------------------------------------------------------
     def register_account(self, account: Account) -> None:
@@ -195,27 +184,34 @@ class Portfolio:
         if not delta_raw:
             return
         code = currency.code
-        bal = self._bal
-        free = self._free
-        bal[code] = bal.get(code, 0) + delta_raw
-        free[code] = free.get(code, 0) + delta_raw
-        self._amount_changed(currency, delta_raw)
+        fig = self._figs.get(code)
+        if fig is None:
+            fig = self._figs[code] = [0, 0]
+        fig[0] += delta_raw
+        old = fig[1]
+        new = fig[1] = old + delta_raw
+        if not old:
+            self._amt_nonzero.append(code)
+        elif not new:
+            self._amt_nonzero.remove(code)
 
     def _locked_changed(self, code: str, delta_raw: int) -> None:
         """An account reservation in ``code`` moved by ``delta_raw``."""
-        free = self._free
-        free[code] = free.get(code, 0) - delta_raw
+        fig = self._figs.get(code)
+        if fig is None:
+            fig = self._figs[code] = [0, 0]
+        fig[0] -= delta_raw
 
     def _amount_changed(self, currency: Currency, delta_raw: int) -> None:
+        """What open positions add to equity in ``currency`` moved by ``delta_raw`` (not zero)."""
         code = currency.code
-        amt = self._amt
-        old = amt.get(code, 0)
-        new = old + delta_raw
-        amt[code] = new
-        self._amt_cur[code] = currency
+        fig = self._figs.get(code)
+        if fig is None:
+            fig = self._figs[code] = [0, 0]
+        old = fig[1]
+        new = fig[1] = old + delta_raw
         if not old:
-            if new:
-                self._amt_nonzero.append(code)
+            self._amt_nonzero.append(code)
         elif not new:
             self._amt_nonzero.remove(code)
 
@@ -510,7 +506,8 @@ class Portfolio:
 
         O(1), allocates nothing: the sum is kept up to date as accounts change.
         """
-        return self._free.get(currency.code, 0)
+        fig = self._figs.get(currency.code)
+        return 0 if fig is None else fig[0]
 
     def _recompute_balance_free_raw(self, currency: Currency) -> int:
         """:meth:`balance_free_raw` computed from the accounts (O(accounts)); checks the kept figure."""
@@ -576,7 +573,8 @@ class Portfolio:
             As :meth:`equity`, when a conversion is needed and no rate is known.
         """
         code = currency.code
-        own = self._amt.get(code, 0)
+        fig = self._figs.get(code)
+        own = 0 if fig is None else fig[1]
         nonzero = self._amt_nonzero
         n = len(nonzero)
         if n == 0 or (n == 1 and own):
@@ -587,7 +585,7 @@ class Portfolio:
             c = nonzero[i]
             i += 1
             if c != code:
-                total += self._convert_amount(self._amt[c], c, currency)
+                total += self._convert_amount(self._figs[c][1], c, currency)
         return total
 
     def _recompute_equity_raw(self, currency: Currency) -> int:
@@ -623,105 +621,6 @@ class Portfolio:
         for code, raw in amounts.items():
             total += raw if code == cur.code or raw == 0 else self._recompute_convert_raw(raw, currencies[code], cur)
         return total
-
-    def _routes_for(self, from_code: str, to_code: str) -> list[tuple[InstrumentId, Instrument, bool]]:
-        """Instruments pairing the two currencies, in the cache's order, with True = direct (from/to)."""
-        instruments = self.cache.instruments
-        src = (id(instruments), len(instruments))
-        if src != self._conv_src:
-            self._conv_routes.clear()
-            self._conv_memo.clear()
-            self._conv_src = src
-        key = (from_code, to_code)
-        routes = self._conv_routes.get(key)
-        if routes is None:
-            routes = []
-            for iid, inst in instruments.items():
-                base = inst.base_currency
-                if base is None:
-                    continue
-                quote = inst.quote_currency.code
-                if base.code == from_code and quote == to_code:
-                    routes.append((iid, inst, True))
-                elif base.code == to_code and quote == from_code:
-                    routes.append((iid, inst, False))
-            self._conv_routes[key] = routes
-        return routes
-
-    def _convert_amount(self, raw: int, from_code: str, to_currency: Currency) -> int:
-        to_code = to_currency.code
-        routes = self._routes_for(from_code, to_code)
-        quotes = self.cache.quotes
-        marks = self._marks
-        instruments = self.cache.instruments
-        for iid, inst, direct in routes:
-            if instruments.get(iid) is not inst:  # replaced under the same id: look the pairs up again
-                self._conv_src = (0, -1)
-                return self._convert_amount(raw, from_code, to_currency)
-            q = quotes.get(iid)
-            if q is not None:
-                num = q.bid_price.raw + q.ask_price.raw
-                mark = None
-            else:
-                mark = marks.get(iid)
-                if mark is None:
-                    continue
-                num = mark
-            if num <= 0:
-                continue
-            key = (from_code, to_code)
-            memo = self._conv_memo.get(key)
-            if memo is not None and memo[0] == raw and memo[1] is q and memo[2] == mark and memo[4] == iid:
-                return memo[3]
-            den = 2 * FIXED_SCALAR if q is not None else FIXED_SCALAR
-            out = div_round(raw * num, den) if direct else div_round(raw * den, num)
-            self._conv_memo[key] = (raw, q, mark, out, iid)
-            return out
-        raise ConversionRateError(
-            f"no quote to convert {from_code} to {to_code}: add a {from_code}"
-            f"{to_code} or {to_code}{from_code} instrument and its quotes"
-        )
-
-    def convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
-        """Convert a raw amount with the latest quote mid (else mark) of a pair; rounded half-even once.
-
-        The first instrument in the cache pairing the two currencies (either direction) that has a
-        quote (mid ``(bid + ask) / 2``) or else a mark gives the rate.
-
-        Raises
-        ------
-        ConversionRateError
-            If no instrument or quote pairs the two currencies.
-        """
-        if from_currency == to_currency:
-            return raw
-        return self._convert_amount(raw, from_currency.code, to_currency)
-
-    def _recompute_convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
-        """:meth:`convert_raw` by a scan of every instrument (checks the looked-up pairs)."""
-        if from_currency == to_currency:
-            return raw
-        for iid, inst in self.cache.instruments.items():
-            if inst.base_currency is None:
-                continue
-            direct = inst.base_currency == from_currency and inst.quote_currency == to_currency
-            inverse = inst.base_currency == to_currency and inst.quote_currency == from_currency
-            if not (direct or inverse):
-                continue
-            q = self.cache.quotes.get(iid)
-            if q is not None:
-                num, den = q.bid_price.raw + q.ask_price.raw, 2 * FIXED_SCALAR
-            elif iid in self._marks:
-                num, den = self._marks[iid], FIXED_SCALAR
-            else:
-                continue
-            if num <= 0:
-                continue
-            return div_round(raw * num, den) if direct else div_round(raw * den, num)
-        raise ConversionRateError(
-            f"no quote to convert {from_currency.code} to {to_currency.code}: add a {from_currency.code}"
-            f"{to_currency.code} or {to_currency.code}{from_currency.code} instrument and its quotes"
-        )
 
     def closed_trades(self) -> list[ClosedTrade]:
         """Completed round trips in the order they closed."""
