@@ -411,7 +411,10 @@ class Portfolio(CurrencyConversion):
     def update_mark(self, instrument_id: InstrumentId, price_raw: int) -> None:
         """Set the mark price (raw, scale 1e9) used for unrealized P&L, exposure and margin.
 
-        Cost: O(open positions of that instrument) for margin accounts, O(1) otherwise.
+        When the price changed, the value that each open position of that instrument adds to equity is
+        brought up to date (derivatives: unrealized P&L; spot without base currency: market value), and
+        margin accounts recompute that instrument's position margin. Cost: O(open positions of that
+        instrument), O(1) when none is open.
         """
         marks = self._marks
         if marks.get(instrument_id) != price_raw:
