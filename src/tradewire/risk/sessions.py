@@ -71,8 +71,9 @@ class ExchangeCalendarSessions:
     Notes
     -----
     Open intervals follow the calendar's minute rules (``side="left"``: open at the open minute,
-    closed at the close minute); a session's break (e.g. XHKG's lunch) is a closed interval of its own. The first call for a venue at a new interval costs a calendar lookup
-    (tens of microseconds); later calls in the same interval are a dict read and two comparisons.
+    closed at the close minute); a session's break (e.g. XHKG's lunch) is a closed interval of its own. The
+    first call for a venue at a new interval costs a calendar lookup (tens of microseconds); later calls in the
+    same interval are a dict read and two comparisons.
     """
 
     def __init__(self, calendars: dict[str, str], always_open: frozenset[str] = frozenset()) -> None:
