@@ -34,6 +34,26 @@ class ApiError(Exception):
         self.status, self.code, self.msg, self.headers = status, code, msg, headers or {}
 
 
+def find_order(orders: dict[int, Any], symbol: str, p: dict) -> Any:
+    """The order of ``symbol`` named by ``orderId`` or, else, the newest with ``origClientOrderId`` (Binance's
+    "Query order" lookup, spot and USD-M alike).
+
+    Raises
+    ------
+    ApiError
+        -2013 "Order does not exist." when no order of ``symbol`` matches.
+    """
+    if "orderId" in p:
+        o = orders.get(int(p["orderId"]))
+    else:
+        coid = p.get("origClientOrderId")
+        o = next((x for x in sorted(orders.values(), key=lambda x: -x.order_id)
+                  if x.client_order_id == coid and x.symbol == symbol), None)  # fmt: skip
+    if o is None or o.symbol != symbol:
+        raise ApiError(400, -2013, "Order does not exist.")
+    return o
+
+
 @dataclass
 class SymbolSpec:
     """Filters of one spot symbol (``exchangeInfo``)."""
@@ -365,16 +385,7 @@ class BinanceExchange:
                 "accountType": "SPOT", "balances": bals, "permissions": ["SPOT"], "uid": 1}  # fmt: skip
 
     def _find(self, p: dict) -> _Order:
-        sym = self._symbol(p).symbol
-        if "orderId" in p:
-            o = self.orders.get(int(p["orderId"]))
-        else:
-            coid = p.get("origClientOrderId")
-            o = next((x for x in sorted(self.orders.values(), key=lambda x: -x.order_id)
-                      if x.client_order_id == coid and x.symbol == sym), None)  # fmt: skip
-        if o is None or o.symbol != sym:
-            raise ApiError(400, -2013, "Order does not exist.")
-        return o
+        return find_order(self.orders, self._symbol(p).symbol, p)
 
     async def _h_order_get(self, p: dict) -> Any:
         return self._find(p).wire()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from tradewire.testing.binance_exchange import D0, ApiError
+from tradewire.testing.binance_exchange import D0, ApiError, find_order
 
 _OPEN = ("NEW", "PARTIALLY_FILLED")
 _E8 = Decimal("1e-8")
@@ -263,16 +263,7 @@ class FuturesOrders:
 
     # -- queries ------------------------------------------------------------------------------------
     def _ffind(self, p: dict) -> _FOrder:
-        sym = self._fsymbol(p).symbol  # type: ignore[attr-defined]
-        if "orderId" in p:
-            o = self.orders.get(int(p["orderId"]))
-        else:
-            coid = p.get("origClientOrderId")
-            o = next((x for x in sorted(self.orders.values(), key=lambda x: -x.order_id)
-                      if x.client_order_id == coid and x.symbol == sym), None)  # fmt: skip
-        if o is None or o.symbol != sym:
-            raise ApiError(400, -2013, "Order does not exist.")
-        return o
+        return find_order(self.orders, self._fsymbol(p).symbol, p)  # type: ignore[attr-defined]
 
     async def _h_v1_order_get(self, p: dict) -> Any:
         return self._ffind(p).wire()
