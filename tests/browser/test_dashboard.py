@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tradewire.testing.polling import wait_for
+
 from .conftest import ARTIFACTS, start_node, stop_node
 
 pytestmark = pytest.mark.browser
@@ -26,13 +28,7 @@ new MutationObserver((muts) => {
 
 
 def _wait(pred, timeout: float, what: str, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+    return wait_for(pred, timeout, what, step)
 
 
 @pytest.fixture

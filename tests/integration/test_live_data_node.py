@@ -23,6 +23,7 @@ import pytest
 from tradewire.cli.run import live_data_overrides
 from tradewire.node.live import NodeConfig, TradingNode
 from tradewire.testing.binance_server import BinanceServer
+from tradewire.testing.polling import wait_for
 
 SPEC = "ccxt:binance:BTC/USDT"
 
@@ -62,13 +63,7 @@ def _run(tmp_path: Path, exchange_port: int, data: str = SPEC) -> tuple[str, sub
 
 
 def _wait(pred, timeout: float, what: str, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+    return wait_for(pred, timeout, what, step)
 
 
 def test_run_paper_trades_on_the_exchange_live_stream(server, tmp_path):
