@@ -180,20 +180,11 @@ class Portfolio(CurrencyConversion):
 
     # -- maintained figures (called by accounts and on fills / marks) --------------------------------
     def _total_changed(self, currency: Currency, delta_raw: int) -> None:
-        """An account total in ``currency`` moved by ``delta_raw``."""
-        if not delta_raw:
-            return
-        code = currency.code
-        fig = self._figs.get(code)
-        if fig is None:
-            fig = self._figs[code] = [0, 0]
-        fig[0] += delta_raw
-        old = fig[1]
-        new = fig[1] = old + delta_raw
-        if not old:
-            self._amt_nonzero.append(code)
-        elif not new:
-            self._amt_nonzero.remove(code)
+        """An account total in ``currency`` moved by ``delta_raw``: the free balance and the equity amount
+        both move by it."""
+        if delta_raw:
+            self._amount_changed(currency, delta_raw)
+            self._figs[currency.code][0] += delta_raw
 
     def _locked_changed(self, code: str, delta_raw: int) -> None:
         """An account reservation in ``code`` moved by ``delta_raw``."""
