@@ -334,7 +334,8 @@ def run(
     enable_order_retention(node, keep_closed_orders, closed_order_max_age or None)
     console.print(
         f"event store synchronous={sync_mode}; closed orders kept in memory: "
-        f"{keep_closed_orders or 'all'} per strategy, {closed_order_max_age or 'no'} s"
+        f"{keep_closed_orders or 'all'} per strategy, "
+        f"{f'at most {closed_order_max_age:g} s old' if closed_order_max_age else 'of any age'} (all stay in the store)"
     )
     prepare_process()
     node.start()
