@@ -11,6 +11,7 @@ them is answered; orders go to the engine thread through a queue. TradingView's 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -22,6 +23,8 @@ from starlette.routing import Route
 
 from tradewire.signals.schema import TradingViewAlert
 from tradewire.signals.service import WebhookResult, WebhookService
+
+_log = logging.getLogger("tradewire.api.webhook")
 
 _OPENAPI = {
     "requestBody": {
@@ -85,9 +88,9 @@ def build_webhook_router(
     # Served by this plain ASGI endpoint, placed before the documented routes below: it skips FastAPI's
     # per-request dependency solving and response handling, which measured as about a quarter of the
     # event loop's time per alert under load.
-    router.routes.append(
-        Route("/webhook/{source}", _WebhookEndpoint(answer), methods=["POST"], include_in_schema=False)
-    )
+    endpoint = _WebhookEndpoint(answer)
+    router.routes.append(Route("/webhook/{source}", endpoint, methods=["POST"], include_in_schema=False))
+    router.webhook_endpoint = endpoint  # for the app's fast path (tradewire.api.app.TradewireApp)
 
     async def receive(request: Request, source: str) -> JSONResponse:
         peer = request.client.host if request.client else None
@@ -105,7 +108,44 @@ def build_webhook_router(
 
 
 class _WebhookEndpoint:
-    """ASGI app for ``POST /webhook/{source}``: reads the body from ``receive`` and answers JSON."""
+    """ASGI app for ``POST /webhook/{source}``: reads the body from ``receive`` and answers JSON.
+
+    Expects ``scope["path_params"]["source"]`` (set by the router's ``Route``, or by
+    :class:`tradewire.api.app.TradewireApp`, which calls :meth:`serve` before its middleware stack).
+    """
+
+    async def serve(self, scope, receive, send, source: str) -> None:
+        """Answer one ``POST /webhook/{source}`` outside any routing or middleware.
+
+        Parameters
+        ----------
+        scope, receive, send
+            The ASGI HTTP connection.
+        source : str
+            The path segment after ``/webhook/``.
+
+        Any exception other than a client disconnect is logged and answered 500 with a JSON reason when the
+        response has not started (what the app's error middleware would do); the service itself already
+        turns its own failures into a 500 result.
+        """
+        scope["path_params"] = {"source": source}
+        started = False
+
+        async def tracked(message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self(scope, receive, tracked)
+        except Exception:
+            _log.exception("webhook %s: unhandled error", source)
+            if not started:
+                body = b'{"status":"error","reason":"internal error"}'
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
 
     def __init__(self, answer) -> None:
         self._answer = answer

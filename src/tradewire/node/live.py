@@ -276,6 +276,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._listeners: list[Listener] = []
         self._views_dirty = False
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self._wake_pending = False  # a webhook wake-up is queued and its drain has not started (see _wake)
         self._shutdown = threading.Event()
         self._thread: threading.Thread | None = None
         self._pub: dict[str, Any] = {}
@@ -488,6 +489,7 @@ class TradingNode(NodeCommands, NodeViews):
             except queue.Empty:
                 item = None
         if self.webhook_service is not None and self.state == "running":
+            self._wake_pending = False  # before draining: an alert queued from now on wakes the loop again
             self.webhook_service.drain()
         if self._recorder is not None and self._recorder.deferred:  # orders placed by commands or timers
             self._recorder.barrier()
@@ -496,8 +498,16 @@ class TradingNode(NodeCommands, NodeViews):
             self._refresh_snapshot()
 
     def _wake(self) -> None:
-        """Wake the engine loop from any thread (a no-op entry on the command queue)."""
-        self._calls.put((None, None))
+        """Wake the engine loop from any thread (a no-op entry on the command queue), once per drain.
+
+        While a wake-up is pending (queued, and the engine has not started its next webhook drain) further
+        alerts add nothing: that drain takes them all. Under load this is one queue entry and one engine
+        wake-up per batch instead of per alert. The engine clears the flag before it drains, so an alert
+        queued after the drain looked at the queue always queues a new wake-up.
+        """
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._calls.put((None, None))
 
     # -- push -----------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:

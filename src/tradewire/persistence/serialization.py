@@ -147,11 +147,16 @@ def _autoregister() -> None:
 # -- encoding ------------------------------------------------------------------------------------
 
 
+_UNIT = tuple(10 ** (9 - p) for p in range(10))  # raw units of the last decimal at precision p
+
+
 def _fixed_to_json(v: Price | Quantity) -> str:
-    text = raw_to_str(v.raw, v.precision)
-    if parse_raw(text) != v.raw:  # raw has more digits than its precision: keep every digit
-        return f"{raw_to_str(v.raw, 9)}/{v.precision}"
-    return text
+    raw, precision = v.raw, v.precision
+    if raw % _UNIT[precision]:  # raw has more digits than its precision: keep every digit
+        return f"{raw_to_str(raw, 9)}/{precision}"
+    whole, frac = divmod(-raw if raw < 0 else raw, _SCALE)  # exact at this precision: raw_to_str's text
+    text = f"{whole}.{f'{frac:09d}'[:precision]}" if precision else str(whole)
+    return "-" + text if raw < 0 else text
 
 
 def _encode_value(v: Any, hint: Any, where: str) -> Any:
@@ -198,8 +203,30 @@ def _encode_plan(cls: type) -> tuple[tuple[str, Any, bool], ...]:
     return tuple((f.name, hints.get(f.name, Any), _is_ambiguous(hints.get(f.name, Any))) for f in _fields(cls))
 
 
+_SCALE = 10**9  # Money's raw scale
+
+
+def _money_amount(raw: int) -> str:
+    """``str(Money.as_decimal())`` for a raw amount, by integer arithmetic.
+
+    Same text as the Decimal path (trailing zeros removed, integral values without a point); amounts below
+    1e-6 in magnitude keep the Decimal path, whose ``str`` switches to exponent form there (``"1E-9"``).
+    """
+    if raw == 0:
+        return "0"
+    a = -raw if raw < 0 else raw
+    if a < 1000:
+        return str(Money.from_raw(raw, _USD).as_decimal())
+    whole, frac = divmod(a, _SCALE)
+    text = f"{whole}.{frac:09d}".rstrip("0").rstrip(".") if frac else str(whole)
+    return "-" + text if raw < 0 else text
+
+
+_USD = Currency.from_str("USD")
+
+
 def _money_to_json(v: Money) -> dict[str, str]:
-    return {"amount": str(v.as_decimal()), "currency": v.currency.code}
+    return {"amount": _money_amount(v.raw), "currency": v.currency.code}
 
 
 def _exact_encoder(t: type) -> Any:
@@ -322,19 +349,21 @@ def _is_ambiguous(hint: Any) -> bool:
     return origin is typing.Union or origin is types.UnionType
 
 
-def _item_hints(hint: Any, n: int) -> list[Any]:
+@cache
+def _item_hints(hint: Any, n: int) -> tuple[Any, ...]:
     hint, _ = _strip_optional(hint)
     args = typing.get_args(hint)
     origin = typing.get_origin(hint)
     if origin in (tuple, list) and args:
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
             if len(args) != n:
-                return [Any] * n
-            return list(args)
-        return [args[0]] * n
-    return [Any] * n
+                return (Any,) * n
+            return tuple(args)
+        return (args[0],) * n
+    return (Any,) * n
 
 
+@cache
 def _dict_hints(hint: Any) -> tuple[Any, Any]:
     hint, _ = _strip_optional(hint)
     args = typing.get_args(hint)

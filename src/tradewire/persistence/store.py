@@ -34,6 +34,8 @@ a trigger (created by the initial migration).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import sqlite3
 import threading
@@ -43,6 +45,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, func, select, text
 
 from tradewire.model.events import OrderEvent, OrderFilled
@@ -64,6 +67,19 @@ _SQLITE_INSERT = (
     + " FROM json_each(:rows) AS j WHERE (SELECT coalesce(max(seq), 0) FROM events) = :base ORDER BY j.key"
 )
 _SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+_VALUES_MAX_ROWS = 64  # rows per VALUES statement: 64 * 12 + 1 parameters, under SQLite's 999 before 3.32
+
+
+@functools.cache
+def _sqlite_values_insert(n: int) -> str:
+    """The guarded ``INSERT ... SELECT * FROM (VALUES ...)`` of ``n`` rows (see ``EventStore._insert_sqlite``)."""
+    row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {', '.join([row] * n)}) "
+        "WHERE (SELECT coalesce(max(seq), 0) FROM events) = ?"
+    )
+
+
 _WAL_RESTART_PAGES = 16_384  # 64 MiB of 4 KiB pages: past this, wait for the writers once (RESTART)
 
 
@@ -85,10 +101,15 @@ class StoredEvent:
 
 def category_of(record: Any) -> str:
     """Classify a record for the ``events.category`` column (``order``, ``fill``, ``account``, …)."""
-    name = type(record).__name__
-    if isinstance(record, OrderFilled):
+    return category_of_type(type(record))
+
+
+def category_of_type(cls: type) -> str:
+    """:func:`category_of` for a record type (the category depends on the type only)."""
+    name = cls.__name__
+    if issubclass(cls, OrderFilled):
         return "fill"
-    if isinstance(record, OrderEvent):
+    if issubclass(cls, OrderEvent):
         return "order"
     if name.startswith("Position"):
         return "position"
@@ -104,7 +125,7 @@ def category_of(record: Any) -> str:
         return "reconcile"
     if name.endswith("Report"):
         return "report"
-    if type(record).__module__.startswith("tradewire.risk"):
+    if cls.__module__.startswith("tradewire.risk"):
         return "risk"
     return "other"
 
@@ -176,6 +197,7 @@ class EventStore:
         self._stopping = False
         self._sqlite = engine.dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 9)  # json_each
         self._raw: Any = None  # the SQLite DBAPI connection of the committer (under the commit lock)
+        self._raw_cursor: Any = None  # its sqlite3 cursor, reused for every commit
         self._base: int | None = None  # the last seq this store committed on it (None: read it)
         self._error: BaseException | None = None
         self._closed = False
@@ -330,8 +352,9 @@ class EventStore:
             self._checkpointer.join(timeout)
         with self._commit_lock:
             if self._raw is not None:
+                self._raw_cursor.close()
                 self._raw.close()
-                self._raw = None
+                self._raw = self._raw_cursor = None
         self.engine.dispose()
 
     def __enter__(self) -> EventStore:
@@ -357,19 +380,24 @@ class EventStore:
                 return
 
     def _row(self, record: Any, now: int) -> dict[str, Any]:
-        return {
-            "kind": type(record).__name__,
-            "category": category_of(record),
-            "client_order_id": _opt_str(getattr(record, "client_order_id", None)),
-            "strategy_id": _opt_str(getattr(record, "strategy_id", None)),
-            "instrument_id": _opt_str(getattr(record, "instrument_id", None) or getattr(record, "id", None)),
-            "account_id": _opt_str(getattr(record, "account_id", None)),
-            "trade_id": _opt_str(getattr(record, "trade_id", None)),
-            "ts_event": int(getattr(record, "ts_event", None) or now),
-            "ts_init": int(getattr(record, "ts_init", None) or now),
-            "ts_recorded": now,
-            "payload": json.dumps(encode(record), separators=(",", ":"), ensure_ascii=False),
-        }
+        cls = type(record)
+        plan = _ROW_PLANS.get(cls)
+        if plan is None:
+            plan = _ROW_PLANS[cls] = _row_plan(cls)
+        category, attrs = plan
+        row: dict[str, Any] = {"kind": cls.__name__, "category": category}
+        for column, names in attrs:
+            v = None
+            for name in names:  # instrument_id: the record's instrument_id, else its id (an Instrument)
+                v = getattr(record, name, None)
+                if v:
+                    break
+            row[column] = None if v is None else str(v)
+        row["ts_event"] = int(getattr(record, "ts_event", None) or now)
+        row["ts_init"] = int(getattr(record, "ts_init", None) or now)
+        row["ts_recorded"] = now
+        row["payload"] = payload_json(record)
+        return row
 
     def _commit_batch(self, batch: list[tuple[Any, _Waiter | None]]) -> None:
         if not batch:
@@ -437,45 +465,55 @@ class EventStore:
         """The same transaction as one autocommit statement on the store's own DBAPI connection (used under the
         commit lock only).
 
-        ``INSERT ... SELECT :base + 1 + i, ... FROM json_each(:rows) WHERE (SELECT max(seq) FROM events) = :base``
-        with ``base`` the last sequence number this store committed: SQLite takes the write lock when the
-        statement starts and evaluates the guard once before inserting, so the guard and the inserts are one
-        atomic step even with other processes appending; when another process appended in between, nothing is
-        inserted, ``base`` is read again and the statement repeated. The implicit transaction commits when the
-        statement completes. One statement and one release of the GIL per commit, where SQLAlchemy's
-        ``BEGIN``/``SELECT``/``INSERT``/``COMMIT`` took four (and 1.9 of 2.4 ms per small durable append,
-        profiled): each release costs the engine thread up to a thread switch interval to get the GIL back
-        while another thread runs Python code.
+        ``INSERT ... SELECT * FROM (VALUES (?, ...), ...) WHERE (SELECT max(seq) FROM events) = ?`` with the
+        rows' values bound as parameters (``seq`` = ``base`` + 1, 2, ...) and ``base`` the last sequence number
+        this store committed; batches of more than :data:`_VALUES_MAX_ROWS` rows pass as one JSON parameter
+        instead (``INSERT ... SELECT :base + 1 + j.key, json_extract(j.value, ...) FROM json_each(:rows) WHERE
+        ...``), which keeps the statement within SQLite's limit on parameters. SQLite takes the write lock
+        when the statement starts and evaluates the guard once before inserting, so the guard and the inserts
+        are one atomic step even with other processes appending; when another process appended in between,
+        nothing is inserted, ``base`` is read again and the statement repeated. The implicit transaction
+        commits when the statement completes. One statement and one release of the GIL per commit, where
+        SQLAlchemy's ``BEGIN``/``SELECT``/``INSERT``/``COMMIT`` took four (and 1.9 of 2.4 ms per small durable
+        append, profiled): each release costs the engine thread up to a thread switch interval to get the GIL
+        back while another thread runs Python code. Binding the values (rather than one JSON text of all rows,
+        each payload escaped a second time) saves the engine thread that encoding on every durable commit.
         """
         conn = self._raw
         if conn is None:
             conn = self._raw = self.engine.raw_connection()  # pragmas and autocommit from create_db_engine
+            self._raw_cursor = conn.driver_connection.cursor()  # the pool proxy's cursor() costs 20-60 us a call
             self._base = None
-        params = {"rows": json.dumps([[row[c] for c in _COLUMNS[1:]] for row in rows], separators=(",", ":"),
-                                     ensure_ascii=False), "base": self._base}  # fmt: skip
-        cur = conn.cursor()
+        n = len(rows)
+        values = [tuple(row[c] for c in _COLUMNS[1:]) for row in rows]
+        base = self._base
+        cur = self._raw_cursor
         try:
             for _ in range(100):
-                if params["base"] is None:
-                    params["base"] = cur.execute(_SQLITE_LAST_SEQ).fetchone()[0]
-                inserted = cur.execute(_SQLITE_INSERT, params).rowcount
-                if inserted == len(rows):
+                if base is None:
+                    base = cur.execute(_SQLITE_LAST_SEQ).fetchone()[0]
+                if n <= _VALUES_MAX_ROWS:
+                    params: Any = [x for i, v in enumerate(values, start=base + 1) for x in (i, *v)]
+                    params.append(base)
+                    inserted = cur.execute(_sqlite_values_insert(n), params).rowcount
+                else:
+                    text_rows = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+                    inserted = cur.execute(_SQLITE_INSERT, {"rows": text_rows, "base": base}).rowcount
+                if inserted == n:
                     break
                 if inserted != 0:
-                    raise StoreError(f"event store insert wrote {inserted} of {len(rows)} rows")
-                params["base"] = None  # another process appended since: read the last seq again
+                    raise StoreError(f"event store insert wrote {inserted} of {n} rows")
+                base = None  # another process appended since: read the last seq again
             else:
                 raise StoreError("event store insert: the last sequence number kept changing (100 attempts)")
         except BaseException:
-            self._raw = None
+            self._raw = self._raw_cursor = None
+            cur.close()
             conn.invalidate()  # a broken connection is not reused: the retry gets a fresh one
             raise
-        finally:
-            cur.close()
-        base = params["base"]
         for i, row in enumerate(rows, start=1):
             row["seq"] = base + i
-        self._base = base + len(rows)
+        self._base = base + n
 
     # -- reading -------------------------------------------------------------------------------
     def last_seq(self) -> int:
@@ -545,8 +583,39 @@ class EventStore:
             return {(i, t) for i, t in conn.execute(q)}
 
 
-def _opt_str(v: Any) -> str | None:
-    return None if v is None else str(v)
+_ID_COLUMNS = (
+    ("client_order_id", ("client_order_id",)), ("strategy_id", ("strategy_id",)),
+    ("instrument_id", ("instrument_id", "id")), ("account_id", ("account_id",)), ("trade_id", ("trade_id",)),
+)  # fmt: skip
+_ROW_PLANS: dict[type, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+
+
+def _row_plan(cls: type) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A record type's ``category`` and, per identifier column, the attributes the type has for it (computed
+    once per type: the category depends on the type only, and an attribute a type lacks reads as None)."""
+    fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    has = tuple((col, tuple(n for n in names if n in fields or hasattr(cls, n))) for col, names in _ID_COLUMNS)
+    return category_of_type(cls), has
+
+
+def payload_json(record: Any) -> str:
+    """The ``events.payload`` text of ``record``: :func:`tradewire.persistence.serialization.encode` as compact
+    JSON (the text :func:`tradewire.persistence.serialization.loads` reads).
+
+    Written with orjson (UTF-8 as is, no spaces, like ``json.dumps(..., separators=(",", ":"),
+    ensure_ascii=False)``); an integer beyond 64 bits, which orjson refuses, takes the standard library's
+    encoder.
+
+    Raises
+    ------
+    SerializationError
+        If the record cannot be encoded exactly.
+    """
+    data = encode(record)
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError:  # an int beyond 64 bits
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 class EventRecorder:
@@ -624,4 +693,7 @@ class EventRecorder:
             self.bus.unsubscribe(t, self.on_event)
 
 
-__all__ = ["DURABLE_KINDS", "EventRecorder", "EventStore", "StoreError", "StoredEvent", "category_of"]
+__all__ = [
+    "DURABLE_KINDS", "EventRecorder", "EventStore", "StoreError", "StoredEvent", "category_of", "category_of_type",
+    "payload_json",
+]  # fmt: skip
