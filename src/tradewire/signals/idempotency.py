@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import orjson
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, text
 
 
@@ -152,6 +153,13 @@ _CLAIM_ACCEPT_SQL = _CLAIM_ACCEPT.text
 _SELECT_SQL = _SELECT.text
 _MARK_SQL = "UPDATE webhook_idempotency SET dispatched = :state WHERE key = :key"
 _RAW_LOCK = threading.Lock()
+
+
+def _dumps(response: dict[str, Any]) -> str:
+    """A stored response as JSON text (orjson: the claim is on the request path; ``json.loads`` reads it)."""
+    return orjson.dumps(response).decode()
+
+
 _WAL_MAX_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
@@ -329,7 +337,7 @@ class SqlIdempotencyStore:
             only on this duplicate path).
         """
         params = {"key": key, "source": source, "now": now_ns, "exp": expires_ns, "status": status_code,
-                  "response": json.dumps(response), "intent": intent}  # fmt: skip
+                  "response": _dumps(response), "intent": intent}  # fmt: skip
         if self._lock is not None:
             with self._lock:
                 return self._claim_accept(params)
@@ -350,7 +358,7 @@ class SqlIdempotencyStore:
             Per item, as :meth:`claim_accept` returns it.
         """
         params = [
-            {"key": k, "source": src, "now": now, "exp": exp, "status": st, "response": json.dumps(resp), "intent": it}
+            {"key": k, "source": src, "now": now, "exp": exp, "status": st, "response": _dumps(resp), "intent": it}
             for k, src, now, exp, st, resp, it in items
         ]
         if len(params) == 1:
