@@ -13,6 +13,7 @@ import heapq
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from itertools import pairwise
 from operator import attrgetter
 from typing import Any
 
@@ -33,21 +34,61 @@ def _ts_of(obj: Any) -> int:
     return obj[-1].ts_event if isinstance(obj, list) else obj.ts_event
 
 
-_GC_GEN0 = 100_000  # allocations between young collections during a run (CPython's default: 700)
+class _ReplayGc:
+    """Cyclic garbage collection during a replay, run at checkpoints the replay loop calls.
+
+    The objects that exist when the run starts (the loaded data) are frozen (``gc.freeze``) so that no
+    scan visits them again, and automatic collection is off. At a checkpoint, once ``young`` tracked
+    objects have been allocated (net) since the last one, the young objects are collected
+    (``gc.collect(0)``) and the survivors frozen. The engine's own objects form no reference cycles (its
+    orders, events and positions are freed by reference counting), so these scans mostly visit objects
+    that stay alive (every order, event and fill of the run): after two scans in a row that find no
+    garbage, the young objects are only frozen (O(1), no scan), and every ``resample``-th checkpoint
+    scans again. A scan that finds garbage (a strategy that makes cycles) switches back to scanning at
+    every checkpoint. Garbage frozen between two scans (at most ``resample`` checkpoints' worth) is
+    reclaimed by the first full collection after the run. :meth:`stop` unfreezes everything (into the
+    oldest generation) and restores the collector's state.
+    """
+
+    __slots__ = ("_enabled", "_threshold", "freezes", "quiet", "resample", "scans", "skipped", "young")
+
+    def __init__(self, young: int = 100_000, resample: int = 8) -> None:
+        self.young = young
+        self.resample = resample
+        self.quiet = 0  # scans in a row that found no garbage
+        self.skipped = 0  # checkpoints since the last scan
+        self.scans = 0
+        self.freezes = 0
+        self._enabled = gc.isenabled()
+        self._threshold = gc.get_threshold()
+
+    def start(self) -> None:
+        """Freeze the existing objects and stop automatic collection."""
+        gc.freeze()
+        gc.disable()
+
+    def checkpoint(self) -> None:
+        """Collect (or only freeze) the young objects if enough were allocated since the last checkpoint."""
+        if gc.get_count()[0] < self.young:
+            return
+        if self.quiet >= 2 and self.skipped < self.resample - 1:
+            self.skipped += 1
+            self.freezes += 1
+        else:
+            self.skipped = 0
+            self.scans += 1
+            self.quiet = self.quiet + 1 if gc.collect(0) == 0 else 0
+        gc.freeze()
+
+    def stop(self) -> None:
+        """Unfreeze everything and restore automatic collection as it was."""
+        gc.unfreeze()
+        gc.set_threshold(*self._threshold)
+        if self._enabled:
+            gc.enable()
 
 
-def _relax_gc() -> tuple[int, int, int]:
-    """Freeze the objects that exist before the run (the loaded data: never garbage) out of the cyclic
-    collector's scans and collect young objects less often; return the old thresholds."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(_GC_GEN0, old[1], old[2])
-    return old
-
-
-def _restore_gc(old: tuple[int, int, int]) -> None:
-    gc.unfreeze()
-    gc.set_threshold(*old)
+_GC_CHUNK = 16_384  # bars between garbage-collection checkpoints in the bar replay loop
 
 
 def _decimal_curve(ts: list[int], raws: list[int]) -> list[tuple[int, Decimal]]:
@@ -163,8 +204,10 @@ class BacktestEngine:
         For the Sharpe ratio (252 exchange-traded, 365 crypto).
     tune_gc : bool
         During :meth:`run`, move the objects that already exist (the loaded data) out of the cyclic
-        garbage collector's scans (``gc.freeze``) and collect young objects every 100,000 allocations
-        instead of 700; both are restored when the run ends. Results do not depend on it.
+        garbage collector's scans (``gc.freeze``) and collect young objects at checkpoints of the replay
+        loop, about every 100,000 allocations instead of 700, scanning less often while scans find no
+        garbage (see ``_ReplayGc``); the collector's state is restored when the run ends. Results do not
+        depend on it.
 
     Examples
     --------
@@ -273,23 +316,25 @@ class BacktestEngine:
         currency: Currency = venue_cfg.base_currency or venue_cfg.starting_balances[0].currency
         start_equity_raw = k.portfolio.equity_raw(currency)
         k.start()
-        gc_state = _relax_gc() if self.tune_gc else None
+        gc_policy = _ReplayGc() if self.tune_gc else None
+        if gc_policy is not None:
+            gc_policy.start()
         try:
             t0 = time.perf_counter()
             # equity samples as raw ints (Decimals only for the few figures reported)
             if bars_only:  # one sample per bar: the sample times are the bars' (listed only if asked for)
-                curve_eq = self._replay_bars(stream, currency, start_equity_raw, progress, progress_every)
+                curve_eq = self._replay_bars(stream, currency, start_equity_raw, progress, progress_every, gc_policy)
                 ts_of_samples: list[Any] = stream
                 ts_key: Callable[[Any], int] | None = _ts
             else:
                 ts_of_samples, curve_eq = self._replay_mixed(
-                    stream, currency, start_equity_raw, progress, progress_every
+                    stream, currency, start_equity_raw, progress, progress_every, gc_policy
                 )
                 ts_key = None
             wall = time.perf_counter() - t0
         finally:
-            if gc_state is not None:
-                _restore_gc(gc_state)
+            if gc_policy is not None:
+                gc_policy.stop()
         k.stop()
         if progress is not None:
             progress(total, total)
@@ -305,7 +350,8 @@ class BacktestEngine:
         return BacktestResult(trades, curve_ts, curve_eq, summary, _Once(lambda: self._fill_rows()[:n_fills]))
 
     def _replay_bars(self, stream: list[Bar], currency: Currency, last_eq: int,
-                     progress: Callable[[int, int], None] | None, every: int) -> list[int]:  # fmt: skip
+                     progress: Callable[[int, int], None] | None, every: int,
+                     gc_policy: _ReplayGc | None = None) -> list[int]:  # fmt: skip
         """Replay a stream of bars only; return the equity after each bar (raw).
 
         Per bar: fire due timers (else just set the clock), run the kernel's precomputed
@@ -325,13 +371,13 @@ class BacktestEngine:
         topology = -1
         pipe = None
         total = len(stream)
-        # chunks end at the indices progress reports (0, every, 2 every, ...): no per-bar progress check
-        if progress is None:
-            bounds = [(0, total)]
-        else:
-            ends = list(range(0, total, every))
-            bounds = list(zip([-1, *ends], [*ends, total - 1], strict=True))
-            bounds = [(a + 1, b + 1) for a, b in bounds if b > a]
+        # chunks end after the indices progress reports (0, every, 2 every, ...) and every _GC_CHUNK bars
+        # (garbage-collection checkpoints): no per-bar check of either
+        cuts = set(range(_GC_CHUNK, total, _GC_CHUNK)) if gc_policy is not None else set()
+        if progress is not None:
+            cuts.update(i + 1 for i in range(0, total, every))
+        edges = sorted(cuts | {0, total})
+        bounds = list(pairwise(edges))
         for lo, hi in bounds:
             for bar in stream if hi - lo == total else stream[lo:hi]:
                 ts = bar.ts_event
@@ -351,11 +397,13 @@ class BacktestEngine:
                 add(last_eq)
             if progress is not None and (hi - 1) % every == 0:
                 progress(hi - 1, total)
+            if gc_policy is not None:
+                gc_policy.checkpoint()
         return curve
 
     def _replay_mixed(
         self, stream: list[Any], currency: Currency, last_eq: int, progress: Callable[[int, int], None] | None,
-        every: int,
+        every: int, gc_policy: _ReplayGc | None = None,
     ) -> tuple[list[int], list[int]]:  # fmt: skip
         """Replay a stream with ticks or book deltas; return sample times and equity (raw): after each bar,
         and at most once per second of simulated time otherwise."""
@@ -403,4 +451,6 @@ class BacktestEngine:
                     next_sample = ts + 1_000_000_000
             if progress is not None and i % every == 0:
                 progress(i, len(stream))
+            if not i & 4095 and gc_policy is not None:
+                gc_policy.checkpoint()
         return curve_ts, curve_eq
