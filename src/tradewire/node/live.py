@@ -30,7 +30,8 @@ responsive when the market is quiet. ``stopped`` stops the strategies only: the 
 flowing to the book and the paper venue (the live book cannot be rebuilt from a recording on ``start``).
 
 Pushed topics (listener ``(topic, update)``; :meth:`view` returns the matching snapshot):
-``orders`` (one order row), ``fills`` (one fill row), ``positions`` (all open positions), ``account``
+``orders`` (one order row, once per engine step in which the order changed), ``fills`` (one fill row),
+``positions`` (all open positions), ``account``
 (stats plus an equity point), ``engine``, ``risk`` (``RiskEngine.status()``), ``alerts`` (one alert row:
 operator actions, risk events, data-quality events, order-flow alerts), ``connections``,
 ``book:{instrument_id}`` (top levels; the update is a :class:`tradewire.node.views.Ladder`, call its
@@ -252,6 +253,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._quality_last: dict[str, int] = {}
         self._fills: deque[dict[str, Any]] = deque(maxlen=1000)
         self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._orders_changed: dict[str, Any] = {}  # client order id -> order changed in this engine step
         self._alerts: deque[dict[str, Any]] = deque(maxlen=500)
         self._bars: dict[str, deque[dict[str, Any]]] = {}
         self._equity_curve: deque[tuple[int, str]] = deque(maxlen=3600)
@@ -521,13 +523,29 @@ class TradingNode(NodeCommands, NodeViews):
     def _flush_views(self) -> None:
         """Publish the ``orders`` and ``fills`` snapshot lists if an order event changed them.
 
-        An order's events (submitted, accepted, filled ...) arrive in one engine step; the lists (up to 500
-        orders and 1,000 fills) are copied once per step instead of once per event. Called by the engine
-        thread after every command, webhook drain, market-data object and snapshot refresh, before a
-        command's caller gets its result.
+        An order's events (submitted, accepted, filled ...) arrive in one engine step; each changed order's
+        row is built and pushed to the listeners once per step, in its current state (a market order's
+        submitted, accepted and filled events give one ``filled`` row, not three: the row carries the whole
+        order, so a later one supersedes an earlier one), and the lists (up to 500 orders and 1,000 fills)
+        are copied once per step instead of once per event. Fill rows are pushed per fill, as they happen.
+        Called by the engine thread after every command, webhook drain, market-data object and snapshot
+        refresh, before a command's caller gets its result.
         """
         if self._views_dirty:
             self._views_dirty = False
+            changed = self._orders_changed
+            if changed:
+                self._orders_changed = {}
+                orders = self._orders
+                listeners = self._listeners
+                for coid, order in changed.items():
+                    row = order_row(order)
+                    orders[coid] = row
+                    orders.move_to_end(coid)
+                    for fn in listeners:
+                        fn("orders", row)
+                while len(orders) > 500:
+                    orders.popitem(last=False)
             self._pub["orders"] = list(reversed(self._orders.values()))
             self._pub["fills"] = list(self._fills)
 
@@ -567,14 +585,10 @@ class TradingNode(NodeCommands, NodeViews):
             if order is not None:
                 order.apply(event)
         if order is not None:
-            row = order_row(order)
-            self._orders[coid] = row
-            self._orders.move_to_end(coid)
-            while len(self._orders) > 500:
-                self._orders.popitem(last=False)
-            for fn in self._listeners:
-                fn("orders", row)
-            self._views_dirty = True  # the snapshot list is rebuilt once per engine step (_flush_views)
+            changed = self._orders_changed
+            changed.pop(coid, None)  # re-inserted: the flush keeps the order of each order's last event
+            changed[coid] = order
+            self._views_dirty = True  # its row is built and pushed once per engine step (_flush_views)
         if t is OrderFilled:
             self._submitted_ts.pop(coid, None)
             fr = fill_row(event)
