@@ -31,7 +31,7 @@ flowing to the book and the paper venue (the live book cannot be rebuilt from a 
 
 Pushed topics (listener ``(topic, update)``; :meth:`view` returns the matching snapshot):
 ``orders`` (one order row, once per engine step in which the order changed), ``fills`` (one fill row),
-``positions`` (all open positions), ``account``
+``positions`` (all open positions, once per engine step with a position event), ``account``
 (stats plus an equity point), ``engine``, ``risk`` (``RiskEngine.status()``), ``alerts`` (one alert row:
 operator actions, risk events, data-quality events, order-flow alerts), ``connections``,
 ``book:{instrument_id}`` (top levels; the update is a :class:`tradewire.node.views.Ladder`, call its
@@ -254,6 +254,7 @@ class TradingNode(NodeCommands, NodeViews):
         self._fills: deque[dict[str, Any]] = deque(maxlen=1000)
         self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._orders_changed: dict[str, Any] = {}  # client order id -> order changed in this engine step
+        self._positions_dirty = False  # a position event in this engine step: push the positions once
         self._alerts: deque[dict[str, Any]] = deque(maxlen=500)
         self._bars: dict[str, deque[dict[str, Any]]] = {}
         self._equity_curve: deque[tuple[int, str]] = deque(maxlen=3600)
@@ -527,7 +528,8 @@ class TradingNode(NodeCommands, NodeViews):
         row is built and pushed to the listeners once per step, in its current state (a market order's
         submitted, accepted and filled events give one ``filled`` row, not three: the row carries the whole
         order, so a later one supersedes an earlier one), and the lists (up to 500 orders and 1,000 fills)
-        are copied once per step instead of once per event. Fill rows are pushed per fill, as they happen.
+        are copied once per step instead of once per event. Fill rows are pushed per fill, as they happen; the
+        open positions once per step in which a position event happened.
         Called by the engine thread after every command, webhook drain, market-data object and snapshot
         refresh, before a command's caller gets its result.
         """
@@ -546,6 +548,10 @@ class TradingNode(NodeCommands, NodeViews):
                         fn("orders", row)
                 while len(orders) > 500:
                     orders.popitem(last=False)
+            if self._positions_dirty:
+                self._positions_dirty = False
+                rows = self._positions()
+                self._emit("positions", rows, rows)
             self._pub["orders"] = list(reversed(self._orders.values()))
             self._pub["fills"] = list(self._fills)
 
@@ -599,8 +605,8 @@ class TradingNode(NodeCommands, NodeViews):
             self._views_dirty = True
 
     def _on_position_event(self, _event: Any) -> None:
-        rows = self._positions()
-        self._emit("positions", rows, rows)
+        self._positions_dirty = True  # the rows (all open positions) are built once per engine step
+        self._views_dirty = True
 
     def _on_risk_event(self, event: Any) -> None:
         name = type(event).__name__

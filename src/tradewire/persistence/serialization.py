@@ -50,6 +50,7 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Currency, Money, Price, Quantity, parse_raw, raw_to_str
 
 _REGISTRY: dict[str, type] = {}
+_REGISTERED: set[type] = set()  # the classes in _REGISTRY (membership test by identity)
 
 
 class SerializationError(ValueError):
@@ -81,6 +82,7 @@ def register(cls: type) -> type:
     if prev is not None and prev is not cls:
         raise TypeError(f"type name {name!r} already registered for {prev.__module__}.{prev.__qualname__}")
     _REGISTRY[name] = cls
+    _REGISTERED.add(cls)
     return cls
 
 
@@ -101,6 +103,8 @@ def registered_type(name: str) -> type:
 
 def is_registered(cls: type) -> bool:
     """True if ``cls`` itself is registered."""
+    if cls in _REGISTERED:  # called for every stored record (append, encode): one set lookup
+        return True
     _autoregister()
     return _REGISTRY.get(cls.__name__) is cls
 
@@ -184,11 +188,22 @@ def _encode_value(v: Any, hint: Any, where: str) -> Any:
     elif dataclasses.is_dataclass(v):
         out = _encode_fields(v, where)
     elif isinstance(v, (tuple, list)):
-        item_hints = _item_hints(hint, len(v))
-        return [_encode_value(x, h, f"{where}[{i}]") for i, (x, h) in enumerate(zip(v, item_hints, strict=True))]
+        items = []
+        for i, (x, h) in enumerate(zip(v, _item_hints(hint, len(v)), strict=True)):
+            enc = _EXACT.get(type(x)) or _exact_for(type(x))
+            if enc is _encode_value or _is_ambiguous(h):
+                items.append(_encode_value(x, h, f"{where}[{i}]"))
+            else:  # an exactly typed item (a Money in a balance tuple ...): its encoder, no cascade, no path text
+                items.append(enc(x))
+        return items
     elif isinstance(v, dict):
         _, vh = _dict_hints(hint)
-        return {str(k): _encode_value(x, vh, f"{where}[{k!r}]") for k, x in v.items()}
+        plain = not _is_ambiguous(vh)
+        out = {}
+        for k, x in v.items():
+            enc = _EXACT.get(type(x)) or _exact_for(type(x))
+            out[str(k)] = enc(x) if plain and enc is not _encode_value else _encode_value(x, vh, f"{where}[{k!r}]")
+        return out
     else:
         raise SerializationError(f"{where}: cannot encode {type(v).__name__} value {v!r}")
     if _is_ambiguous(hint):
@@ -262,6 +277,14 @@ def _enum_value(v: enum.Enum) -> Any:
 
 
 _EXACT: dict[type, Any] = {}  # value type -> its encoder (see _exact_encoder), filled as types are seen
+
+
+def _exact_for(t: type) -> Any:
+    """The encoder of values of type ``t`` under an unambiguous hint (``_encode_value`` when not fixed)."""
+    enc = _EXACT.get(t)
+    if enc is None:
+        enc = _EXACT[t] = _exact_encoder(t) or _encode_value
+    return enc
 
 
 def _encode_fields(obj: Any, where: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import operator
 import sqlite3
 import threading
 import time
@@ -67,6 +68,7 @@ _SQLITE_INSERT = (
     + " FROM json_each(:rows) AS j WHERE (SELECT coalesce(max(seq), 0) FROM events) = :base ORDER BY j.key"
 )
 _SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+_ROW_VALUES = operator.itemgetter(*_COLUMNS[1:])  # a row dict -> its column values after seq, as a tuple
 _VALUES_MAX_ROWS = 64  # rows per VALUES statement: 64 * 12 + 1 parameters, under SQLite's 999 before 3.32
 
 
@@ -485,7 +487,7 @@ class EventStore:
             self._raw_cursor = conn.driver_connection.cursor()  # the pool proxy's cursor() costs 20-60 us a call
             self._base = None
         n = len(rows)
-        values = [tuple(row[c] for c in _COLUMNS[1:]) for row in rows]
+        values = list(map(_ROW_VALUES, rows))
         base = self._base
         cur = self._raw_cursor
         try:

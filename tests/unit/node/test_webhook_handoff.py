@@ -62,3 +62,15 @@ def test_an_order_is_pushed_once_per_step_with_its_final_state(node):
     assert [(r["client_order_id"], r["status"]) for r in mine] == [(ids[0], "filled"), (ids[1], "filled")]
     listed = [r["client_order_id"] for r in node.view("orders") if r["client_order_id"] in ids]
     assert listed == [ids[1], ids[0]]  # newest first
+
+
+def test_position_events_of_one_step_push_the_positions_once(node):
+    pushed: list = []
+    node.add_listener(lambda topic, rows: pushed.append(rows) if topic == "positions" else None)
+    node._on_position_event(object())
+    node._on_position_event(object())
+    assert pushed == []  # nothing before the step ends
+    node._flush_views()
+    assert pushed == [node.view("positions")] and node.view("positions") == node._positions()
+    node._flush_views()
+    assert len(pushed) == 1  # no position event since: nothing more
