@@ -405,7 +405,7 @@ class NodeViews:
             self._emit("risk", risk, risk)
 
     def _refresh_snapshot(self) -> None:
-        self._flush_views()
+        self._flush_views(force=True)
         mono = time.monotonic()
         t0, n0, rate = self._rate
         if mono - t0 >= 1.0:

@@ -60,6 +60,9 @@ def test_an_order_is_pushed_once_per_step_with_its_final_state(node):
     mine = [r for r in rows if r["client_order_id"] in ids]
     # initialized, submitted, accepted and filled happen in one engine step: one row each, already filled
     assert [(r["client_order_id"], r["status"]) for r in mine] == [(ids[0], "filled"), (ids[1], "filled")]
+    deadline = time.monotonic() + 5  # the published list follows the pushed rows within LIST_PUBLISH_NS
+    while time.monotonic() < deadline and len([r for r in node.view("orders") if r["client_order_id"] in ids]) < 2:
+        time.sleep(0.01)
     listed = [r["client_order_id"] for r in node.view("orders") if r["client_order_id"] in ids]
     assert listed == [ids[1], ids[0]]  # newest first
 
@@ -74,3 +77,20 @@ def test_position_events_of_one_step_push_the_positions_once(node):
     assert pushed == [node.view("positions")] and node.view("positions") == node._positions()
     node._flush_views()
     assert len(pushed) == 1  # no position event since: nothing more
+
+
+def test_published_lists_follow_within_the_publish_interval_or_at_once_when_forced(node, monkeypatch):
+    from tradewire.node import live
+
+    node._fills.appendleft({"trade_id": "T-1"})
+    node._views_dirty = True
+    node._lists_published_ns = 0
+    node._flush_views()  # first flush after a long pause: published at once
+    assert node.view("fills") == [{"trade_id": "T-1"}]
+    monkeypatch.setattr(live, "LIST_PUBLISH_NS", 10**12)  # no time-based republish in this test
+    node._fills.appendleft({"trade_id": "T-2"})
+    node._views_dirty = True
+    node._flush_views()
+    assert node.view("fills") == [{"trade_id": "T-1"}]  # within the interval: not copied yet
+    node._flush_views(force=True)  # what a command and the snapshot refresh do
+    assert node.view("fills") == [{"trade_id": "T-2"}, {"trade_id": "T-1"}]
