@@ -26,7 +26,7 @@ Measured:
 Both processes read ``time.time_ns()`` (one system clock). The load generator is the raw HTTP/1.1
 open-loop client of ``benchmarks/api.py`` (32 keep-alive connections): each alert has a scheduled send time
 and latencies count from it, so a server or client that falls behind shows as latency (no coordinated
-omission).
+omission). The client's cyclic garbage collector is off while it sends (its own collections delayed sends).
 Usage::
 
     .venv/bin/python benchmarks/webhook.py [--chain node|minimal] [--rate 500] [--duration 10]
@@ -295,11 +295,21 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     async with httpx.AsyncClient() as client:
         before = (await client.get(f"http://127.0.0.1:{port}/bench/results")).json()
     reqs = [request(f"bench-{i}", i) for i in range(n)]
+    # The load generator's own cyclic collector is off while it sends (its garbage is acyclic, reference counting
+    # frees it): a full collection of this process walked the prepared requests and the answers so far and
+    # delayed its sends by tens of ms, which counted as server latency (due -> received).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     t0 = time.perf_counter()
-    http_lat, statuses, transport_errors, start_ns = await http_load(
-        "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response
-    )
-    elapsed = time.perf_counter() - t0
+    try:
+        http_lat, statuses, transport_errors, start_ns = await http_load(
+            "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response
+        )
+    finally:
+        elapsed = time.perf_counter() - t0
+        gc.enable()
+        gc.unfreeze()
     errors += ["transport error"] * transport_errors
     await asyncio.sleep(1.0)  # let the engine thread finish the last orders
     async with httpx.AsyncClient(timeout=60) as client:
