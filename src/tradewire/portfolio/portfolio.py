@@ -34,6 +34,7 @@ from-scratch computations are kept as ``_recompute_*`` to check them against.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
@@ -86,6 +87,16 @@ def _position_value(p: Position, kind: int, mark_raw: int) -> int:
     return _div_round_s2(mark_raw * q * p.multiplier_raw)
 
 
+def _exact_factor(p: Position, kind: int) -> int | None:
+    """For a spot position valued at market (``_VALUE``) whose quantity x multiplier is a whole number
+    ``k`` of units (scale 1e18), the value at ``mark_raw`` is exactly ``mark_raw * k`` (what
+    :func:`_position_value` computes, without big products and rounding); else None."""
+    if kind != _VALUE:
+        return None
+    k, rest = divmod(p.signed_qty_raw * p.multiplier_raw, _S2)
+    return None if rest else k
+
+
 class Portfolio(CurrencyConversion):
     """Positions and accounts of one trader.
 
@@ -136,7 +147,9 @@ class Portfolio(CurrencyConversion):
         self._amt_nonzero: list[str] = []  # codes whose _amt is not zero
         self._kind: dict[InstrumentId, int] = {}  # _NONE / _PNL / _VALUE
         self._pos_value: dict[PositionId, int] = {}  # value each open position adds (kind != _NONE)
-        self._valued: dict[InstrumentId, dict[PositionId, Position]] = {}  # those positions per instrument
+        # those positions per instrument, each with [position, quantity raw, k]: k is the exact integer factor
+        # value = mark raw * k of a spot position whose quantity x multiplier is whole units (else None)
+        self._valued: dict[InstrumentId, dict[PositionId, list[Any]]] = {}
         self._init_conversion()
 
     # -- accounts -------------------------------------------------------------------------------
@@ -216,7 +229,7 @@ class Portfolio(CurrencyConversion):
             valued = self._valued.get(pos.instrument_id)
             if valued is None:
                 valued = self._valued[pos.instrument_id] = {}
-            valued[pid] = pos
+            valued[pid] = [pos, pos.signed_qty_raw, _exact_factor(pos, kind)]
         else:
             new = 0
             values.pop(pid, None)
@@ -416,9 +429,14 @@ class Portfolio(CurrencyConversion):
                 # are inlined here (the two calls were a third of this method's cost)
                 pnl = self._kind[instrument_id] == _PNL
                 values = self._pos_value
-                for pid, p in valued.items():
-                    q = p.signed_qty_raw
-                    if not q:
+                for pid, entry in valued.items():
+                    p, q, k = entry
+                    if p.signed_qty_raw != q:  # changed since it was entered (the fill revalues it next)
+                        q = entry[1] = p.signed_qty_raw
+                        k = entry[2] = _exact_factor(p, _PNL if pnl else _VALUE)
+                    if k is not None:
+                        new = price_raw * k  # exact: no rounding (see _exact_factor)
+                    elif not q:
                         new = 0
                     else:
                         if pnl:

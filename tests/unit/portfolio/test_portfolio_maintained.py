@@ -22,6 +22,7 @@ from tradewire.core.clock import TestClock
 from tradewire.model import (
     AccountId,
     ClientOrderId,
+    InstrumentId,
     Money,
     OmsType,
     OrderCanceled,
@@ -30,6 +31,7 @@ from tradewire.model import (
     OrderSide,
     OrderSubmitted,
     OrderType,
+    PositionId,
     Price,
     Quantity,
     StrategyId,
@@ -190,6 +192,23 @@ def test_position_value_equals_position_methods(fills, mark):
                               Money(0, USD)))  # fmt: skip
         assert _position_value(pos, _PNL, mark * 10**5) == pos.unrealized_pnl_raw(mark * 10**5)
         assert _position_value(pos, _VALUE, mark * 10**5) == pos.notional_raw(mark * 10**5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(10**7), 10**7), st.sampled_from([0, 1, 3, 9]), st.sampled_from(["1", "50", "0.5", "0.001"]),
+       st.integers(1, 10**15))  # fmt: skip
+def test_exact_factor_values_like_position_value(units, size_precision, multiplier, mark):
+    from tradewire.model.objects import parse_raw
+    from tradewire.model.position import Position
+    from tradewire.portfolio.portfolio import _PNL, _VALUE, _exact_factor
+
+    pos = Position(PositionId("P-1"), InstrumentId("X.SIM"), SIDS[0], parse_raw(multiplier), USD, size_precision)
+    pos.signed_qty_raw = units * 10 ** (9 - size_precision)
+    k = _exact_factor(pos, _VALUE)
+    whole = (pos.signed_qty_raw * pos.multiplier_raw) % 10**18 == 0
+    assert (k is not None) == whole and _exact_factor(pos, _PNL) is None
+    if k is not None:
+        assert mark * k == _position_value(pos, _VALUE, mark)
 
 
 def test_account_registered_twice_is_refused():
