@@ -60,17 +60,27 @@ class OrderFactory:
             raise ValueError(f"id_prefix must be non-empty without '-' or whitespace, was {tag!r}")
         self.strategy_id = strategy_id
         self.clock = clock
-        self.tag = tag
         start = datetime.fromtimestamp(clock.timestamp_ns() // 1_000_000_000, tz=UTC)
         self._stamp = start.strftime("%Y%m%d-%H%M%S")
+        self.tag = tag  # also sets the client order id prefix
         self.count = start_count
         self.list_count = 0
+
+    @property
+    def tag(self) -> str:
+        """Tag in the ids; assigning it changes the ids built from then on."""
+        return self._tag
+
+    @tag.setter
+    def tag(self, value: str) -> None:
+        self._tag = value
+        self._coid_prefix = f"O-{self._stamp}-{value}-"  # formatted once, not per order
 
     # -- ids ------------------------------------------------------------------------------------
     def next_client_order_id(self) -> ClientOrderId:
         """Return the next unique client order id."""
         self.count += 1
-        return _new_id(ClientOrderId, f"O-{self._stamp}-{self.tag}-{self.count}")
+        return _new_id(ClientOrderId, f"{self._coid_prefix}{self.count}")
 
     def next_order_list_id(self) -> OrderListId:
         """Return the next unique order list id."""
@@ -100,7 +110,7 @@ class OrderFactory:
             raise ValueError("GTD orders need expire_time_ns")
         ts = self.clock.timestamp_ns()
         self.count += 1
-        coid = _new_id(ClientOrderId, f"O-{self._stamp}-{self.tag}-{self.count}")
+        coid = _new_id(ClientOrderId, f"{self._coid_prefix}{self.count}")
         # positional, in OrderInitialized's field order: the same event as _build's keywords give
         return Order(OrderInitialized(
             coid, self.strategy_id, instrument_id, ts, ts, side, _MARKET, quantity, time_in_force, None, None, None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradewire.model.events import fast_frozen_init
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, OrderListId, StrategyId
 from tradewire.model.objects import Price, Quantity
 from tradewire.model.orders import Order
@@ -55,3 +56,9 @@ class CancelOrder(TradingCommand):
 @dataclass(frozen=True, slots=True)
 class CancelAllOrders(TradingCommand):
     """Cancel every working order of the strategy for the instrument."""
+
+
+# every strategy order builds a SubmitOrder: the descriptor-based __init__ instead of object.__setattr__ per field
+for _cls in (TradingCommand, SubmitOrder, SubmitOrderList, ModifyOrder, CancelOrder, CancelAllOrders):
+    fast_frozen_init(_cls)
+del _cls

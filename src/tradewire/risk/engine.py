@@ -193,11 +193,21 @@ class RiskEngine:
     def _submit(self, cmd: SubmitOrder) -> None:
         order = cmd.order
         ts = self.clock.timestamp_ns()
-        denial = self._check(order, ts)
+        # _check inlined (one call layer less per order): the state gate, then every pre-trade check
+        denial = None
+        if self.trading_state is not _ACTIVE:
+            denial = self._state_gate(order.instrument_id, order.side, order.quantity.raw)
+        checker = self.checker
+        if denial is None:
+            denial = checker.check(
+                order.strategy_id, order.instrument_id, order.side, order.order_type, order.quantity.raw,
+                order.price, order.trigger_price, order.reduce_only, ts,
+            )  # fmt: skip
         if denial is not None:
             self._deny(order, denial)
             return
-        self.checker.record_submit(order.strategy_id, ts)
+        if checker.submit_rate is not None or checker.account_rate is not None:  # a throttle to count against
+            checker.record_submit(order.strategy_id, ts)
         self.working.add(order)
         self.forwarded += 1
         self.bus.send(EXEC_EXECUTE, cmd)

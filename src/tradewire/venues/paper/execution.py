@@ -181,12 +181,16 @@ class PaperExecutionClient(ExecutionClient):
             return
         ts = max(self.clock.timestamp_ns(), engine.ts)
         self._venue_order_seq += 1
-        vo = VenueOrder.from_order(
-            order,
-            _new_id(VenueOrderId, f"{self._venue_prefix}{self._venue_order_seq}"),
-            ts,
-            engine.instrument.price_precision,
-        )
+        # VenueOrder.from_order without the extra call layer (one per order)
+        qty = order.quantity
+        price = order.price
+        trigger = order.trigger_price
+        vo = VenueOrder(
+            order.client_order_id, _new_id(VenueOrderId, f"{self._venue_prefix}{self._venue_order_seq}"),
+            order.strategy_id, order.instrument_id, order.side, order.order_type, qty.raw,
+            None if price is None else price.raw, None if trigger is None else trigger.raw, order.time_in_force,
+            order.expire_time_ns, order.post_only, order.reduce_only, ts, engine._pp, qty.precision,
+        )  # fmt: skip
         if order.client_order_id in engine.orders:
             vo.reject_reason = f"duplicate client order id {order.client_order_id}"
             engine.process_time(ts + self.latency_model.submit_ns)
@@ -227,7 +231,7 @@ class PaperExecutionClient(ExecutionClient):
             return f"{t.value} is not native at the paper venue (trailing stops are emulated by the OMS)"
         if qty.raw <= 0:
             return f"quantity must be positive, was {qty}"
-        if not inst.is_on_lot(qty):
+        if qty.raw % inst.lot_size.raw:  # Instrument.is_on_lot
             return f"quantity {qty} is not a multiple of the lot size {inst.lot_size}"
         if inst.min_quantity is not None and qty.raw < inst.min_quantity.raw:
             return f"quantity {qty} is below the minimum {inst.min_quantity}"

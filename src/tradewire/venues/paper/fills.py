@@ -6,6 +6,8 @@ order's own price up to the crossing size, bar path open -> high/low -> close, r
 
 from __future__ import annotations
 
+from typing import Any
+
 from tradewire.model.enums import LiquiditySide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.events import OrderFilled
 from tradewire.model.identifiers import TradeId
@@ -23,6 +25,7 @@ _SAME_PRICE = RemainderPolicy.SAME_PRICE
 _SLIPPAGE = RemainderPolicy.SLIPPAGE
 _TAKER = LiquiditySide.TAKER
 _MARKET = OrderType.MARKET
+_CACHE_SIZE = 4096  # Price/Quantity objects kept per matching engine for reuse by later fills
 
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
@@ -103,7 +106,10 @@ class BookMatching:
             return
         if not levels:
             return  # nothing to take now: market orders wait, limits rest
-        bid, ask = book.best_bid_raw(), book.best_ask_raw()
+        market = limit is None
+        slip = market and not self._no_slippage
+        # the touch before this order's fills, for the slippage model (not read without one)
+        bid, ask = (book.best_bid_raw(), book.best_ask_raw()) if slip else (None, None)
         fills: list[tuple[int, int]] = []
         rem = want
         for px, avail in levels:
@@ -113,7 +119,6 @@ class BookMatching:
             rem -= q
             if not rem:
                 break
-        market = limit is None
         if rem and market and tif not in (_IOC, _FOK):
             policy = self.config.remainder_policy
             last = fills[-1][0]
@@ -123,7 +128,6 @@ class BookMatching:
             elif policy is _SLIPPAGE:
                 fills.append((last + self._tick if take_asks else last - self._tick, rem))
                 rem = 0
-        slip = market and not self._no_slippage
         for px, q in fills:
             if slip:
                 px = self.slippage.adjust(take_asks, px, self._tick, bid, ask)
@@ -198,16 +202,33 @@ class BookMatching:
         if done:
             self.working.pop(vo.client_order_id, None)
         self.position.apply(vo.is_buy, qty, px, ts)
+        # Prices and Quantities are immutable: one object per raw value serves every fill at it
+        last_px = self._prices.get(px)
+        if last_px is None:
+            last_px = self._cached(self._prices, px, Price.from_raw(px, self._pp))
+        if vo.size_precision == self._sp:
+            last_qty = self._quantities.get(qty)
+            if last_qty is None:
+                last_qty = self._cached(self._quantities, qty, Quantity.from_raw(qty, self._sp))
+        else:
+            last_qty = Quantity.from_raw(qty, vo.size_precision)
         fill = OrderFilled(
             vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, vo.venue_order_id,
-            _new_id(TradeId, f"{self._symbol}-{self.trade_seq}"), vo.side, vo.order_type,
-            Quantity.from_raw(qty, vo.size_precision), Price.from_raw(px, self._pp),
+            _new_id(TradeId, f"{self._trade_prefix}{self.trade_seq}"), vo.side, vo.order_type, last_qty, last_px,
             self.fee_model.commission(inst, qty, px, liq), liq, None, self.account_id,
         )  # fmt: skip
         self._emit(fill)
         self._on_fill(vo, fill)
         if not done and vo.reduce_only and not self._reduces(vo) and vo.client_order_id in self.working:
             self._cancel_rest(vo, "reduce-only remainder canceled: position closed")
+
+    @staticmethod
+    def _cached(cache: dict[int, Any], raw: int, value: Any) -> Any:
+        """Keep ``value`` as the object for ``raw`` (the cache is emptied at 4,096 entries) and return it."""
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[raw] = value
+        return value
 
     def _px(self, raw: int) -> str:
         return str(Price.from_raw(raw, self._pp))

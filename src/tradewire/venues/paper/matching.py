@@ -106,6 +106,10 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
         self._tick = instrument.tick_size.raw
         self._pp = instrument.price_precision
         self._symbol = str(instrument.id.symbol)
+        self._trade_prefix = f"{self._symbol}-"
+        self._sp = instrument.size_precision
+        self._prices: dict[int, Price] = {}  # raw -> Price at the instrument's precision (see BookMatching._fill)
+        self._quantities: dict[int, Quantity] = {}  # raw -> Quantity at the instrument's size precision
         self._next_mode = config.bar_fill_mode is BarFillMode.NEXT_OPEN
         self._no_slippage = type(slippage_model) is NoSlippage  # market fills keep the matched price
 

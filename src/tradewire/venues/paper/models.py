@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from tradewire.model.enums import LiquiditySide
 from tradewire.model.instruments import Instrument
-from tradewire.model.objects import Currency, Money, mul_raw, parse_raw
+from tradewire.model.objects import FIXED_SCALAR, Currency, Money, mul_raw, parse_raw
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
 _MAKER = LiquiditySide.MAKER
@@ -38,16 +38,17 @@ class InstrumentFeeModel(FeeModel):
     """
 
     def __init__(self) -> None:
-        # per instrument id: (fee per contract raw or None, maker rate raw, taker rate raw, fee currency)
-        self._plans: dict[object, tuple[int | None, int, int, Currency]] = {}
+        # per instrument id: (fee per contract raw or None, maker rate raw, taker rate raw, fee currency,
+        # multiplier raw)
+        self._plans: dict[object, tuple[int | None, int, int, Currency, int]] = {}
 
-    def _plan(self, instrument: Instrument) -> tuple[int | None, int, int, Currency]:
+    def _plan(self, instrument: Instrument) -> tuple[int | None, int, int, Currency, int]:
         fpc = instrument.fee_per_contract
         if fpc is not None:
-            plan = (fpc.raw, 0, 0, fpc.currency)
+            plan = (fpc.raw, 0, 0, fpc.currency, instrument.multiplier.raw)
         else:
             plan = (None, parse_raw(instrument.maker_fee), parse_raw(instrument.taker_fee),
-                    instrument.settlement_currency)  # fmt: skip
+                    instrument.settlement_currency, instrument.multiplier.raw)  # fmt: skip
         self._plans[instrument.id] = plan
         return plan
 
@@ -56,13 +57,17 @@ class InstrumentFeeModel(FeeModel):
         plan = self._plans.get(instrument.id)
         if plan is None:
             plan = self._plan(instrument)
-        per_contract, maker, taker, cur = plan
+        per_contract, maker, taker, cur, mult = plan
         if per_contract is not None:
             return Money.from_raw(mul_raw(qty_raw, per_contract), cur)
         rate = maker if liquidity_side is _MAKER else taker
         if not rate:
             return Money.from_raw(0, cur)
-        return Money.from_raw(mul_raw(instrument.notional_raw(qty_raw, px_raw), rate), cur)
+        # Instrument.notional_raw with the multiplier read once per instrument (same roundings)
+        notional = mul_raw(qty_raw, px_raw)
+        if mult != FIXED_SCALAR:
+            notional = mul_raw(notional, mult)
+        return Money.from_raw(mul_raw(notional, rate), cur)
 
 
 class FixedRateFeeModel(FeeModel):
