@@ -187,8 +187,12 @@ class ExecutionEngine:
 
     def _publish(self, strategy_id: StrategyId, event: object) -> None:
         """``bus.publish(f"events.order.{strategy_id}", event)`` without formatting or looking up the topic."""
-        self.bus.pub_count += 1
-        for h in self._handlers(strategy_id):
+        bus = self.bus
+        hs = self._order_handlers.get(strategy_id) if bus.version == self._handlers_version else None
+        if hs is None:
+            hs = self._handlers(strategy_id)
+        bus.pub_count += 1
+        for h in hs:
             h(event)
 
     def _apply(self, order: Order, event: OrderEvent) -> bool:

@@ -360,9 +360,18 @@ class PreTradeChecker:
         c = self._compiled.get(instrument_id)
         if c is None or c.inst is not inst:
             c = self.compiled(inst)
-        denial = self._static(c, qty_raw, price, trigger_price)
-        if denial is not None:
-            return denial
+        if (
+            c.denied_text is not None
+            or qty_raw <= 0
+            or qty_raw % c.lot_raw
+            or c.min_qty_raw is not None
+            or c.inst_max_qty_raw is not None
+            or price is not None
+            or trigger_price is not None
+        ):  # a static check could deny (else _static would pass: the call is skipped for plain market orders)
+            denial = self._static(c, qty_raw, price, trigger_price)
+            if denial is not None:
+                return denial
         if c.max_qty_raw is not None and qty_raw > c.max_qty_raw:
             return "MAX_ORDER_QUANTITY", (
                 f"MAX_ORDER_QUANTITY: quantity {fmt_amount(qty_raw)} > limit {fmt_amount(c.max_qty_raw)}"
@@ -376,7 +385,12 @@ class PreTradeChecker:
                 return "PRICE_MISSING", f"PRICE_MISSING: {order_type.value} order without a trigger price"
             px_raw = trigger_price.raw
         else:
-            mp = self.market_price_raw(instrument_id, side)
+            q = cache.quotes.get(instrument_id)  # market_price_raw's first choice, without the call
+            mp = (
+                (q.ask_price.raw if side is _BUY else q.bid_price.raw)
+                if q is not None
+                else (self.market_price_raw(instrument_id, side))
+            )
             if mp is None:
                 return "NO_MARKET_PRICE", (
                     f"NO_MARKET_PRICE: no quote, trade or bar for {instrument_id} to value a {order_type.value} order"

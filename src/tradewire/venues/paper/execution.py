@@ -179,7 +179,9 @@ class PaperExecutionClient(ExecutionClient):
                                              f"unknown instrument {order.instrument_id} at {self.venue}",
                                              self.account_id))  # fmt: skip
             return
-        ts = max(self.clock.timestamp_ns(), engine.ts)
+        ts = self.clock.timestamp_ns()
+        if ts < engine.ts:  # the later of the clock and the instrument's data time
+            ts = engine.ts
         self._venue_order_seq += 1
         # VenueOrder.from_order without the extra call layer (one per order)
         qty = order.quantity

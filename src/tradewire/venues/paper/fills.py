@@ -37,6 +37,7 @@ class BookMatching:
 
     # == matching ==================================================================================
     def _capped_leaves(self, vo: VenueOrder) -> int:
+        """Leaves quantity raw, for a reduce-only order capped by the opposite venue position (0 if none)."""
         leaves = vo.leaves_raw
         if vo.reduce_only:
             pos = self.position.signed_qty_raw
@@ -72,7 +73,8 @@ class BookMatching:
         book = self.book
         if vo.order_type is _MARKET:
             self._take(vo, None)
-            self._end_first_pass(vo)
+            if vo.client_order_id in self.working:  # else filled or canceled: _end_first_pass has nothing to do
+                self._end_first_pass(vo)
             return
         if vo.order_type in CONDITIONAL and not vo.triggered:
             ref = book.best_ask_raw() if vo.is_buy else book.best_bid_raw()
@@ -164,10 +166,10 @@ class BookMatching:
             self._trigger(vo)
             self.ts = saved
             a = x
-        if vo.is_market_like:
+        if vo.order_type is _MARKET or vo.is_market_like:  # the plain market order without the property call
             if vo.first_pass or vo.triggered or a == b:
-                q = self._capped_leaves(vo)
-                self._fill_at(vo, q, self._slip(vo, a), _TAKER, ts)
+                q = self._capped_leaves(vo) if vo.reduce_only else vo.quantity_raw - vo.filled_raw
+                self._fill_at(vo, q, a if self._no_slippage else self._slip(vo, a), _TAKER, ts)
             return
         x = limit_touch(vo.is_buy, vo.price_raw, a, b)  # type: ignore[arg-type]
         if x is None:
@@ -185,9 +187,10 @@ class BookMatching:
             self._cancel_rest(vo, "reduce-only order would increase the position")
             return
         saved = self.ts
-        self.ts = max(ts, vo.ts_accepted)
+        self.ts = ts if ts > vo.ts_accepted else vo.ts_accepted  # max(), without the builtin call
         self._fill(vo, qty, px, liq)
-        self.ts = max(saved, self.ts)
+        if saved > self.ts:
+            self.ts = saved
 
     def _fill(self, vo: VenueOrder, qty: int, px: int, liq: LiquiditySide) -> None:
         """Emit one fill of ``qty`` raw at ``px`` raw and update the order and the venue position."""

@@ -125,7 +125,10 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
             self._ack(vo)
         else:
             self._schedule(ts + self.latency.submit_ns, _ACK, vo.client_order_id, None)
-        self._advance(ts)
+        if self._pending or self._next_expiry is not None:
+            self._advance(ts)
+        elif ts > self.ts:  # what _advance does with nothing queued or expiring
+            self.ts = ts
 
     def modify(self, client_order_id: ClientOrderId, qty: Quantity | None, price: Price | None,
                trigger: Price | None, ts: int) -> None:  # fmt: skip
@@ -245,7 +248,7 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
             self._intervals[bar.bar_type] = interval
         t_open = bar.ts_event - interval
         self._advance(t_open)
-        if self.working and self._session_ok(t_open):
+        if self.working and (self.sessions.always_open or self._session_ok(t_open)):
             path = bar_path_raw(bar)
             o = path[0]
             orders = list(self.working.values())
