@@ -363,6 +363,8 @@ class BacktestEngine:
         heap = clock._heap
         pf = k.portfolio
         equity_raw = pf.equity_raw
+        figures, held = pf.equity_view(currency)  # equity_raw(currency) without a call while only it is held
+        code = currency.code
         open_positions = pf.open_positions
         curve: list[int] = []
         add = curve.append
@@ -393,7 +395,10 @@ class BacktestEngine:
                 pipe(bar)  # type: ignore[misc]
                 if open_positions or pf.fill_count != last_fills:
                     last_fills = pf.fill_count
-                    last_eq = equity_raw(currency)
+                    if not held or (len(held) == 1 and held[0] == code):
+                        last_eq = figures[1]
+                    else:
+                        last_eq = equity_raw(currency)
                 add(last_eq)
             if progress is not None and (hi - 1) % every == 0:
                 progress(hi - 1, total)

@@ -127,6 +127,20 @@ class PortfolioFigures:
             raise ValueError("equity() needs a currency (the portfolio has no base currency)")
         return Money.from_raw(self.equity_raw(cur), cur)
 
+    def equity_view(self, currency: Currency) -> tuple[list[int], list[str]]:
+        """Live figures that give :meth:`equity_raw` without a call, for loops that sample it per event.
+
+        Returns ``(figures, held)``: ``figures[1]`` is the equity amount in ``currency`` before conversion and
+        ``held`` the codes of currencies whose amount is not zero. Both lists are updated in place as the
+        portfolio changes (never replaced). While ``held`` is empty or ``[currency.code]``,
+        ``equity_raw(currency) == figures[1]``; otherwise call :meth:`equity_raw` (it converts the others).
+        """
+        code = currency.code
+        fig = self._figs.get(code)
+        if fig is None:
+            fig = self._figs[code] = [0, 0]
+        return fig, self._amt_nonzero
+
     def equity_raw(self, currency: Currency) -> int:
         """:meth:`equity` as a raw amount (scale 1e9), without building a `Money`.
 

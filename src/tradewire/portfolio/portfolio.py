@@ -147,8 +147,8 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
         self._figs: dict[str, list[int]] = {}
         self._amt_nonzero: list[str] = []  # codes whose _amt is not zero
         self._kind: dict[InstrumentId, int] = {}  # _NONE / _PNL / _VALUE
-        self._pos_value: dict[PositionId, int] = {}  # value each open position adds (kind != _NONE)
-        # those positions per instrument, each with [position, quantity raw, k]: k is the exact integer factor
+        # open positions that add a value to equity (kind != _NONE), per instrument, each as
+        # [position, quantity raw, k, value raw, figures of its currency]: k is the exact integer factor
         # value = mark raw * k of a spot position whose quantity x multiplier is whole units (else None)
         self._valued: dict[InstrumentId, dict[PositionId, list[Any]]] = {}
         self._init_conversion()
@@ -223,20 +223,21 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
     def _revalue(self, pos: Position, kind: int, mark_raw: int) -> None:
         """Bring the value ``pos`` adds to equity up to date (kind != _NONE)."""
         pid = pos.position_id
-        values = self._pos_value
-        old = values.get(pid, 0)
+        valued = self._valued.get(pos.instrument_id)
+        if valued is None:
+            valued = self._valued[pos.instrument_id] = {}
+        entry = valued.get(pid)
+        old = 0 if entry is None else entry[3]
         if pos.signed_qty_raw:
-            new = values[pid] = _position_value(pos, kind, mark_raw)
-            valued = self._valued.get(pos.instrument_id)
-            if valued is None:
-                valued = self._valued[pos.instrument_id] = {}
-            valued[pid] = [pos, pos.signed_qty_raw, _exact_factor(pos, kind)]
+            new = _position_value(pos, kind, mark_raw)
+            code = pos.currency.code
+            fig = self._figs.get(code)
+            if fig is None:
+                fig = self._figs[code] = [0, 0]
+            valued[pid] = [pos, pos.signed_qty_raw, _exact_factor(pos, kind), new, fig]
         else:
             new = 0
-            values.pop(pid, None)
-            valued = self._valued.get(pos.instrument_id)
-            if valued is not None:
-                valued.pop(pid, None)
+            valued.pop(pid, None)
         if new != old:
             self._amount_changed(pos.currency, new - old)
 
@@ -428,19 +429,17 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
             if valued:
                 # runs on every bar/quote while a position is open: _position_value and _amount_changed
                 # are inlined here (the two calls were a third of this method's cost)
-                pnl = self._kind[instrument_id] == _PNL
-                values = self._pos_value
-                for pid, entry in valued.items():
-                    p, q, k = entry
+                for entry in valued.values():
+                    p, q, k, old_value, fig = entry
                     if p.signed_qty_raw != q:  # changed since it was entered (the fill revalues it next)
                         q = entry[1] = p.signed_qty_raw
-                        k = entry[2] = _exact_factor(p, _PNL if pnl else _VALUE)
+                        k = entry[2] = _exact_factor(p, self._kind[instrument_id])
                     if k is not None:
                         new = price_raw * k  # exact: no rounding (see _exact_factor)
                     elif not q:
                         new = 0
                     else:
-                        if pnl:
+                        if self._kind[instrument_id] == _PNL:
                             value = price_raw * q
                             num = (value - p._cost if q > 0 else value + p._cost) * p.multiplier_raw
                         else:
@@ -449,12 +448,10 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
                         twice = 2 * (num - new * _S2)
                         if twice > _S2 or (twice == _S2 and new & 1):
                             new += 1
-                    delta = new - values[pid]
-                    if delta:
-                        values[pid] = new
-                        fig = self._figs[p.currency.code]  # made by _revalue when the position opened
+                    if new != old_value:
+                        entry[3] = new
                         old = fig[1]
-                        now = fig[1] = old + delta
+                        now = fig[1] = old + new - old_value
                         if not old:
                             self._amt_nonzero.append(p.currency.code)
                         elif not now:

@@ -96,6 +96,9 @@ def check(pf: Portfolio) -> None:
         else:
             assert pf.equity_raw(cur) == expected
             assert pf.equity(cur).raw == expected
+            figures, held = pf.equity_view(cur)
+            if held in ([], [cur.code]):
+                assert figures[1] == expected
 
 
 @settings(max_examples=120, deadline=None)
