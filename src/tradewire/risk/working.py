@@ -10,10 +10,23 @@ from __future__ import annotations
 from collections import deque
 
 from tradewire.model.enums import OrderSide, OrderStatus
+from tradewire.model.events import (
+    OrderAccepted,
+    OrderInitialized,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderSubmitted,
+    OrderTriggered,
+)
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from tradewire.model.orders import Order
 
 _CLOSED = frozenset(s for s in OrderStatus if s.is_closed)  # terminal states, as the model defines them
+# events whose every transition (model.orders.TRANSITIONS) ends in an open or initial status: an order
+# just changed by one of them is not closed (three of the four events of a filled market order)
+_NEVER_CLOSING = frozenset(
+    {OrderInitialized, OrderSubmitted, OrderAccepted, OrderPendingUpdate, OrderPendingCancel, OrderTriggered}
+)
 
 
 class RateLimiter:
@@ -93,6 +106,8 @@ class WorkingOrders:
 
     def on_event(self, event: object) -> None:
         """Drop the order an order event closed (subscribe to ``events.order.*``; called for every order event)."""
+        if type(event) in _NEVER_CLOSING:  # the order was just moved to an open status by this event
+            return
         try:
             coid = event.client_order_id  # type: ignore[attr-defined]
         except AttributeError:
