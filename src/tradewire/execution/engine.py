@@ -203,14 +203,7 @@ class ExecutionEngine:
             self.illegal_event_count += 1
             _log.warning("dropped %s for %s: %s", type(event).__name__, order.client_order_id, e)
             return False
-        # _publish inlined: three to four events per order pass here, the call itself is a measurable part
-        bus = self.bus
-        hs = self._order_handlers.get(order.strategy_id) if bus.version == self._handlers_version else None
-        if hs is None:
-            hs = self._handlers(order.strategy_id)
-        bus.pub_count += 1
-        for h in hs:
-            h(event)
+        self._publish(order.strategy_id, event)
         return True
 
     def _local(self, order: Order, cls: type[OrderEvent], **kw: Any) -> bool:
@@ -412,20 +405,8 @@ class ExecutionEngine:
             self.unknown_event_count += 1
             _log.warning("event %s for unknown order %s dropped", type(event).__name__, event.client_order_id)  # type: ignore[attr-defined]
             return
-        # _apply inlined (same steps): two of the four events of every order pass here
-        try:
-            order.apply(event)  # type: ignore[arg-type]
-        except (InvalidStateTransition, ValueError) as e:
-            self.illegal_event_count += 1
-            _log.warning("dropped %s for %s: %s", type(event).__name__, coid, e)
+        if not self._apply(order, event):  # type: ignore[arg-type]
             return
-        bus = self.bus
-        hs = self._order_handlers.get(order.strategy_id) if bus.version == self._handlers_version else None
-        if hs is None:
-            hs = self._handlers(order.strategy_id)
-        bus.pub_count += 1
-        for h in hs:
-            h(event)
         portfolio = self.portfolio
         if type(event) is OrderFilled:
             if portfolio is not None:
