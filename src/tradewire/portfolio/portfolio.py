@@ -427,8 +427,8 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
             marks[instrument_id] = price_raw
             valued = self._valued.get(instrument_id)
             if valued:
-                # runs on every bar/quote while a position is open: _position_value and _amount_changed
-                # are inlined here (the two calls were a third of this method's cost)
+                # runs on every bar/quote while a position is open: the amount update is inlined here and a
+                # whole-unit spot position needs no _position_value call (see _exact_factor)
                 for entry in valued.values():
                     p, q, k, old_value, fig = entry
                     if p.signed_qty_raw != q:  # changed since it was entered (the fill revalues it next)
@@ -436,18 +436,8 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
                         k = entry[2] = _exact_factor(p, self._kind[instrument_id])
                     if k is not None:
                         new = price_raw * k  # exact: no rounding (see _exact_factor)
-                    elif not q:
-                        new = 0
                     else:
-                        if self._kind[instrument_id] == _PNL:
-                            value = price_raw * q
-                            num = (value - p._cost if q > 0 else value + p._cost) * p.multiplier_raw
-                        else:
-                            num = price_raw * q * p.multiplier_raw
-                        new = num // _S2  # _div_round_s2: half-to-even at scale 1e18
-                        twice = 2 * (num - new * _S2)
-                        if twice > _S2 or (twice == _S2 and new & 1):
-                            new += 1
+                        new = _position_value(p, self._kind[instrument_id], price_raw)
                     if new != old_value:
                         entry[3] = new
                         old = fig[1]
