@@ -130,6 +130,10 @@ class NodeConfig:
         ``TRADEWIRE_WEBHOOK_SOURCES`` is set).
     orderflow_ms : int
         Minimum wall-clock ms between two published ``orderflow:{instrument}`` snapshots.
+    log_snapshot_ms : float
+        The event store keeps at most one ``AccountState`` per account and one ``PositionChanged`` per position
+        per this many ms, always the latest (see :class:`tradewire.persistence.EventRecorder`,
+        ``snapshot_interval_ms``; 0: every one). Order events and fills are always recorded one by one.
     live_data : str | None
         ``ccxt:<exchange>:<symbol>`` (e.g. ``ccxt:binance:BTC/USDT``): feed the paper venue from the exchange's
         public streams instead of replaying ``data``; the instrument is the exchange's (``instrument`` is
@@ -151,6 +155,7 @@ class NodeConfig:
     book_levels: int = 20
     webhook: bool | None = None
     orderflow_ms: int = 500
+    log_snapshot_ms: float = 250.0
     live_data: str | None = None
     live_data_overrides: dict[str, Any] | None = None
     instrument: Instrument = field(
@@ -328,7 +333,9 @@ class TradingNode(NodeCommands, NodeViews):
         self._store = open_store(self.config.database_url)
         # OrderInitialized commits with the order's OrderSubmitted (one commit per order on this thread, not two);
         # an order held or emulated is made durable by the barrier before the engine loop takes its next input
-        self._recorder = EventRecorder(self._store, self.kernel.bus, defer_initialized=True)
+        self._recorder = EventRecorder(
+            self._store, self.kernel.bus, defer_initialized=True, snapshot_interval_ms=self.config.log_snapshot_ms
+        )
         if self.webhook_service is not None:
             self.webhook_service.durability_barrier = self._recorder.barrier
         self.started_ns = self.clock.timestamp_ns()
@@ -350,6 +357,8 @@ class TradingNode(NodeCommands, NodeViews):
             self.kernel.stop()
             self.state = "stopped"
         self._fail_pending_calls()
+        if self._recorder is not None:
+            self._recorder.flush_snapshots()  # the latest account and position snapshots before closing
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -497,8 +506,10 @@ class TradingNode(NodeCommands, NodeViews):
         if self.webhook_service is not None and self.state == "running":
             self._wake_pending = False  # before draining: an alert queued from now on wakes the loop again
             self.webhook_service.drain()
-        if self._recorder is not None and self._recorder.deferred:  # orders placed by commands or timers
-            self._recorder.barrier()
+        if self._recorder is not None:
+            if self._recorder.deferred:  # orders placed by commands or timers
+                self._recorder.barrier()
+            self._recorder.tick()  # account/position snapshots held past their interval
         self._flush_views()
         if ran:
             self._refresh_snapshot()

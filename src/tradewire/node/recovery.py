@@ -44,9 +44,10 @@ from tradewire.model.enums import OrderStatus
 from tradewire.model.events import OrderEvent, OrderModifyRejected, OrderRejected, OrderUpdated
 from tradewire.model.identifiers import AccountId, ClientOrderId, Venue
 from tradewire.persistence.reconciliation import reconcile
+from tradewire.persistence.recorder import EventRecorder
 from tradewire.persistence.records import ReconciliationDiscrepancy
 from tradewire.persistence.recovery import RecoveredState, recover
-from tradewire.persistence.store import EventRecorder, EventStore
+from tradewire.persistence.store import EventStore
 from tradewire.venues.paper.durable import DurablePaperVenue
 
 _VENUE_OPEN = frozenset({OrderStatus.ACCEPTED, OrderStatus.TRIGGERED, OrderStatus.PARTIALLY_FILLED})

@@ -7,9 +7,10 @@ migrations and starts the store's writer thread.
 from __future__ import annotations
 
 from tradewire.persistence.engine import DEFAULT_URL, ENV_VAR, create_db_engine, database_url, upgrade
+from tradewire.persistence.recorder import EventRecorder
 from tradewire.persistence.records import Alert, OperatorAction, ReconciliationDiscrepancy
 from tradewire.persistence.serialization import SerializationError, decode, dumps, encode, loads, register
-from tradewire.persistence.store import DURABLE_KINDS, EventRecorder, EventStore, StoredEvent, StoreError
+from tradewire.persistence.store import DURABLE_KINDS, EventStore, StoredEvent, StoreError
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, **store_kwargs) -> EventStore:
