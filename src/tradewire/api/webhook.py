@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -112,7 +113,19 @@ class _WebhookEndpoint:
 
     Expects ``scope["path_params"]["source"]`` (set by the router's ``Route``, or by
     :class:`tradewire.api.app.TradewireApp`, which calls :meth:`serve` before its middleware stack).
+
+    ``proxy_headers``: when the server's own ``X-Forwarded-*`` handling was moved into the app
+    (:meth:`tradewire.api.app.TradewireApp.serve_proxy_headers`), the app sets here the uvicorn
+    ``ProxyHeadersMiddleware`` whose rewrite of the client address :meth:`serve` applies, and only to a request
+    that carries ``X-Forwarded-For`` or ``X-Forwarded-Proto`` (without either header the middleware changes
+    nothing): a webhook request sees the same ``client`` as when the server ran the middleware in front of the
+    whole app, and one without those headers does not pay for it.
     """
+
+    proxy_headers: Any = None
+
+    def __init__(self, answer) -> None:
+        self._answer = answer
 
     async def serve(self, scope, receive, send, source: str) -> None:
         """Answer one ``POST /webhook/{source}`` outside any routing or middleware.
@@ -129,53 +142,105 @@ class _WebhookEndpoint:
         turns its own failures into a 500 result.
         """
         scope["path_params"] = {"source": source}
-        started = False
-
-        async def tracked(message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
-            await self(scope, receive, tracked)
-        except Exception:
-            _log.exception("webhook %s: unhandled error", source)
-            if not started:
-                body = b'{"status":"error","reason":"internal error"}'
-                await send({"type": "http.response.start", "status": 500,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
-                await send({"type": "http.response.body", "body": body})
-
-    def __init__(self, answer) -> None:
-        self._answer = answer
-
-    async def __call__(self, scope, receive, send) -> None:
-        headers: dict[str, str] = {}
-        for k, v in scope["headers"]:
-            headers.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))  # first value, like Starlette
-        client = scope.get("client")
-
-        async def chunks() -> AsyncIterator[bytes]:
-            while True:
-                msg = await receive()
-                if msg["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-                yield msg.get("body", b"")
-                if not msg.get("more_body", False):
-                    return
-
-        try:
-            result = await self._answer(
-                scope["path_params"]["source"], headers, client[0] if client else None, chunks()
-            )
+            start, body = await self._handle(scope, receive, self.proxy_headers)
         except ClientDisconnect:
             return
+        except Exception:
+            _log.exception("webhook %s: unhandled error", source)
+            start, body = _ERROR_START, _ERROR_BODY
+        try:
+            await send(start)
+        except Exception:
+            _log.exception("webhook %s: unhandled error", source)
+            return
+        try:
+            await send(body)
+        except Exception:
+            _log.exception("webhook %s: unhandled error", source)
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            start, body = await self._handle(scope, receive, None)
+        except ClientDisconnect:
+            return
+        await send(start)
+        await send(body)
+
+    async def _handle(self, scope, receive, proxy) -> tuple[dict, dict]:
+        """Read the request and answer it: the two ASGI response messages (start, body).
+
+        The headers are a dict of lower-case names to their first value, like Starlette's ``Request.headers``
+        lookups. The body is read straight from ``receive`` (one message for a small body; more are appended
+        while the total stays within the source's limit).
+        """
+        headers = {}
+        for k, v in scope["headers"]:
+            name = k.decode("latin-1").lower()
+            if name not in headers:  # first value, like Starlette
+                headers[name] = v.decode("latin-1")
+        if proxy is not None and ("x-forwarded-for" in headers or "x-forwarded-proto" in headers):
+            await proxy(scope, None, None)  # rewrites scope["client"] as the server's middleware would
+        client = scope.get("client")
+        result = await self._answer(
+            scope["path_params"]["source"], headers, client[0] if client else None, _chunks(receive)
+        )
         body = orjson.dumps(result.body)
         out = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        out += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (result.headers or {}).items()]
-        await send({"type": "http.response.start", "status": result.status_code, "headers": out})
-        await send({"type": "http.response.body", "body": body})
+        if result.headers:
+            out += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
+        return (
+            {"type": "http.response.start", "status": result.status_code, "headers": out},
+            {"type": "http.response.body", "body": body},
+        )
+
+
+_ERROR_BODY_BYTES = b'{"status":"error","reason":"internal error"}'
+_ERROR_START = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(_ERROR_BODY_BYTES)).encode())],
+}
+_ERROR_BODY = {"type": "http.response.body", "body": _ERROR_BODY_BYTES}
+
+
+async def _skip(_scope, _receive, _send) -> None:
+    """The app behind :func:`client_rewriter`'s middleware (the rewrite of the scope is all it is used for)."""
+
+
+def client_rewriter(trusted_hosts: list[str] | str) -> Any:
+    """uvicorn's ``ProxyHeadersMiddleware`` around a no-op app: awaiting it on a scope rewrites ``client`` (and
+    ``scheme``) from ``X-Forwarded-For``/``X-Forwarded-Proto`` exactly as the server would, when the peer is one
+    of ``trusted_hosts`` (uvicorn's ``forwarded_allow_ips``: addresses, networks or ``"*"``)."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(_skip, trusted_hosts=trusted_hosts)
+
+
+class _chunks:
+    """The request body from ASGI ``receive``, as an async iterator of byte chunks (a class, not an async
+    generator: iterating it costs one call per message instead of a generator's frame and finalizer).
+
+    Raises :class:`starlette.requests.ClientDisconnect` on ``http.disconnect``.
+    """
+
+    __slots__ = ("_done", "_receive")
+
+    def __init__(self, receive) -> None:
+        self._receive = receive
+        self._done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        msg = await self._receive()
+        if msg["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        self._done = not msg.get("more_body", False)
+        return msg.get("body", b"")
 
 
 def _respond(result: WebhookResult) -> JSONResponse:

@@ -233,14 +233,25 @@ def server_config(app: Any, host: str, port: int) -> Any:
     instead of silently running on the slower pure-Python loop or parser. WebSocket per-message deflate is
     off: the server would otherwise compress every pushed message once per client (the same ladder 50
     times for 50 clients), which measured as the largest cost of the event loop under fan-out; the
-    messages are small JSON and the dashboard is usually on loopback or a LAN.
+    messages are small JSON and the dashboard is usually on loopback or a LAN. Access logging is off.
+
+    ``X-Forwarded-For``/``X-Forwarded-Proto`` are honored from uvicorn's ``forwarded_allow_ips`` (its
+    ``FORWARDED_ALLOW_IPS`` environment variable, default loopback) as uvicorn does; for the tradewire app
+    (:class:`tradewire.api.app.TradewireApp`) that handling runs inside the app
+    (:meth:`~tradewire.api.app.TradewireApp.serve_proxy_headers`), so that webhook alerts without those headers
+    skip it, and the server's own middleware is off.
     """
     import uvicorn
 
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools", ws="websockets-sansio",
         ws_per_message_deflate=False, access_log=False,
     )  # fmt: skip
+    serve_proxy_headers = getattr(app, "serve_proxy_headers", None)
+    if serve_proxy_headers is not None:
+        serve_proxy_headers(config.forwarded_allow_ips)
+        config.proxy_headers = False
+    return config
 
 
 def run(

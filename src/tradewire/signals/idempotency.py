@@ -361,8 +361,11 @@ class SqlIdempotencyStore:
             {"key": k, "source": src, "now": now, "exp": exp, "status": st, "response": _dumps(resp), "intent": it}
             for k, src, now, exp, st, resp, it in items
         ]
-        if len(params) == 1:
-            return [self.claim_accept(*items[0])]
+        if len(params) == 1:  # one statement in autocommit mode (no BEGIN/COMMIT round trips)
+            if self._lock is not None:
+                with self._lock:
+                    return [self._claim_accept(params[0])]
+            return [self._claim_accept(params[0])]
         if self._lock is not None:
             with self._lock:
                 return self._claim_accept_many(params)

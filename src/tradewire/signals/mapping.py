@@ -28,6 +28,7 @@ MONTH_CODES = "FGHJKMNQUVXZ"
 """CME month codes, January to December."""
 
 _CONTINUOUS = re.compile(r"^([A-Z0-9]+?)([1-9])!$")
+_FIXED_CACHE = 4096
 
 
 def third_friday(year: int, month: int) -> date:
@@ -114,15 +115,23 @@ class SymbolMapper:
         self._futures = {k.upper(): v for k, v in config.futures.items()}
         self._aliases = {k.upper(): v for k, v in config.venue_aliases.items()}
         self._default_venue = config.default_venue
+        self._fixed: dict[str, InstrumentId] = {}  # ticker as sent -> its id, for tickers that are not continuous
 
     def resolve(self, ticker: str, today: date) -> InstrumentId:
         """Resolve ``ticker`` on ``today`` (UTC date, for continuous futures).
+
+        A ticker that is not a continuous future maps to the same id on every date: its id is remembered (at
+        most :data:`_FIXED_CACHE` tickers; the table starts over when full), and only continuous futures are
+        resolved again on each call.
 
         Raises
         ------
         AlertError
             422 when a bare ticker has no default venue, or a continuous future has no roll rule.
         """
+        hit = self._fixed.get(ticker)
+        if hit is not None:
+            return hit
         t = ticker.strip().upper()
         hit = self._symbols.get(t)
         if hit is not None:
@@ -146,4 +155,8 @@ class SymbolMapper:
             venue = self._default_venue
         else:
             raise AlertError(422, f"ticker: {ticker!r} has no exchange prefix and the source has no default_venue")
-        return InstrumentId.from_parts(sym, venue)
+        iid = InstrumentId.from_parts(sym, venue)
+        if len(self._fixed) >= _FIXED_CACHE:
+            self._fixed.clear()
+        self._fixed[ticker] = iid
+        return iid

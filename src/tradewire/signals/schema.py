@@ -243,6 +243,10 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+"""Built once: ``json.loads`` with these hooks builds a new decoder per call (~4 us of the ~5 us it took)."""
+
+
 def format_validation_error(exc: ValidationError) -> str:
     """Summarize a pydantic error as ``field: message; ...`` without echoing input values."""
     parts = []
@@ -281,9 +285,9 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise AlertError(422, f"body is not UTF-8 (byte offset {exc.start})") from None
     try:
-        data = json.loads(
-            text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
-        )
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise AlertError(
             422, f"invalid JSON at line {exc.lineno} column {exc.colno} (char offset {exc.pos}): {exc.msg}"

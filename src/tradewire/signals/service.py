@@ -74,6 +74,7 @@ from tradewire.signals.schema import (
     Action,
     AlertError,
     AlertOrderType,
+    AlertTimeInForce,
     QuantityType,
     TradingViewAlert,
     parse_json_body,
@@ -87,6 +88,7 @@ RISK_ENDPOINT = "RiskEngine.execute"
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
 _ADDRESS_CACHE = 4096
+_TIME_IN_FORCE = {tif: TimeInForce(tif.value) for tif in AlertTimeInForce}
 
 StageHook = Callable[[str, str, int], None]
 """``hook(alert_key, stage, time_ns)``: per-stage timestamps of an accepted alert (see :class:`WebhookService`)."""
@@ -110,19 +112,19 @@ def intent_to_json(intent: AlertIntent) -> str:
     a new encoder per call); :func:`intent_from_json` reads it, and what earlier versions wrote.
     """
 
-    def dec(v: Decimal | None) -> str | None:
-        return None if v is None else str(v)
-
+    # orjson writes the identifiers (``str`` subclasses) as their text and the enums (``str`` values) as their
+    # value, so they go in as they are (the text is byte-identical to converting them first); Decimals it
+    # does not know, and they are written as strings.
+    q, px, sl, tp = intent.quantity, intent.price, intent.stop_loss, intent.take_profit
     return orjson.dumps(
         {
-            "alert_key": intent.alert_key, "source": intent.source, "strategy_id": str(intent.strategy_id),
-            "instrument_id": str(intent.instrument_id), "action": intent.action.value,
-            "quantity": dec(intent.quantity), "quantity_type": intent.quantity_type.value,
-            "order_type": intent.order_type.value, "price": dec(intent.price), "stop_loss": dec(intent.stop_loss),
-            "take_profit": dec(intent.take_profit), "time_in_force": intent.time_in_force.value,
-            "client_order_ids": [str(i) for i in intent.client_order_ids],
-            "order_list_id": None if intent.order_list_id is None else str(intent.order_list_id),
-            "ts_init": intent.ts_init,
+            "alert_key": intent.alert_key, "source": intent.source, "strategy_id": intent.strategy_id,
+            "instrument_id": intent.instrument_id, "action": intent.action,
+            "quantity": None if q is None else str(q), "quantity_type": intent.quantity_type,
+            "order_type": intent.order_type, "price": None if px is None else str(px),
+            "stop_loss": None if sl is None else str(sl), "take_profit": None if tp is None else str(tp),
+            "time_in_force": intent.time_in_force, "client_order_ids": intent.client_order_ids,
+            "order_list_id": intent.order_list_id, "ts_init": intent.ts_init,
         }
     ).decode()  # fmt: skip
 
@@ -173,6 +175,8 @@ class _Source:
     allowed: tuple
     proxies: tuple
     addresses: dict = field(default_factory=dict)  # (peer, X-Forwarded-For) -> (client ip, allowed)
+    strategy_id: StrategyId | None = None  # StrategyId(config.strategy_id), built once (validated identifier)
+    checked: dict = field(default_factory=dict)  # order fields that passed the instrument checks -> instrument
 
     def client_address(self, peer: str | None, forwarded_for: str | None) -> tuple[str | None, bool]:
         """The request's client address and whether the allowlist admits it, remembered per ``(peer,
@@ -255,7 +259,7 @@ class WebhookService:
         self._sources = {
             name: _Source(
                 name, cfg, TokenBucket(cfg.rate_per_s, cfg.burst, clock.timestamp_ns), SymbolMapper(cfg),
-                cfg.allowed_networks(), cfg.proxy_networks(),
+                cfg.allowed_networks(), cfg.proxy_networks(), strategy_id=StrategyId(cfg.strategy_id),
             )
             for name, cfg in sources.items()
         }  # fmt: skip
@@ -469,7 +473,7 @@ class WebhookService:
         instrument_id = src.mapper.resolve(alert.ticker, self._utc_date(now))
         rec.instrument_id = str(instrument_id)
         quantity, qtype = self._sizing(alert, cfg)
-        self._prevalidate(alert, instrument_id, quantity, qtype)
+        self._prevalidate(alert, instrument_id, quantity, qtype, src.checked)
         key, expires = self._key(source, alert, cfg, now)
         rec.alert_key = key
         if self._queue.full():  # checked before the claim, so a refused alert leaves no trace in the store
@@ -477,15 +481,15 @@ class WebhookService:
         prefix = "TV" + hashlib.sha256(f"{key}:{now}".encode()).hexdigest()[:16].upper()
         ids = reserve_order_ids(prefix, alert.action, alert.stop_loss, alert.take_profit)
         intent = AlertIntent(
-            alert_key=key, source=source, strategy_id=StrategyId(cfg.strategy_id), instrument_id=instrument_id,
+            alert_key=key, source=source, strategy_id=src.strategy_id, instrument_id=instrument_id,
             action=alert.action, quantity=quantity, quantity_type=qtype, order_type=alert.order_type,
             price=alert.price, stop_loss=alert.stop_loss, take_profit=alert.take_profit,
-            time_in_force=TimeInForce(alert.time_in_force.value), client_order_ids=ids,
+            time_in_force=_TIME_IN_FORCE[alert.time_in_force], client_order_ids=ids,
             order_list_id=OrderListId(f"{prefix}-L") if len(ids) > 1 else None, ts_init=now,
         )  # fmt: skip
         body_out = {
-            "status": "accepted", "alert_key": key, "instrument_id": str(instrument_id),
-            "action": alert.action.value, "client_order_ids": [str(i) for i in ids],
+            "status": "accepted", "alert_key": key, "instrument_id": rec.instrument_id,
+            "action": rec.action, "client_order_ids": list(map(str, ids)),
         }  # fmt: skip
         return _Claim((key, source, now, expires, 202, body_out, intent_to_json(intent)), intent, body_out)
 
@@ -501,7 +505,7 @@ class WebhookService:
         except queue.Full:  # another thread filled the queue since the check above
             self._store.release(key, accepted=True)
             raise AlertError(503, "engine queue full; alert not accepted") from None
-        rec.client_order_ids = tuple(str(i) for i in intent.client_order_ids)
+        rec.client_order_ids = tuple(map(str, intent.client_order_ids))
         rec.outcome = "accepted"
         if self._wakeup is not None:
             self._wakeup()
@@ -536,13 +540,35 @@ class WebhookService:
         return quantity, qtype
 
     def _prevalidate(
-        self, alert: TradingViewAlert, instrument_id: InstrumentId, quantity: Decimal | None, qtype: QuantityType
+        self,
+        alert: TradingViewAlert,
+        instrument_id: InstrumentId,
+        quantity: Decimal | None,
+        qtype: QuantityType,
+        checked: dict | None = None,
     ) -> None:
+        """Refuse (422) an unknown instrument, or a quantity or price the instrument cannot represent.
+
+        ``checked`` remembers the order fields that passed, keyed by their exact text (``str`` of a Decimal keeps
+        its exponent: ``0.0010`` and ``0.001`` are different keys) and mapped to the instrument object they
+        passed for: a repeated alert skips the checks only while the cache holds that same instrument object (an
+        instrument replaced in the cache is checked again). At most :data:`_ADDRESS_CACHE` entries; the table
+        starts over when full. The checks are pure functions of those fields and the instrument.
+        """
         if self._market is None:
             return
         inst = self._market.instruments.get(instrument_id)
         if inst is None:
             raise AlertError(422, f"ticker: unknown instrument {instrument_id} (from {alert.ticker!r})")
+        memo = None
+        if checked is not None:
+            price, sl, tp = alert.price, alert.stop_loss, alert.take_profit
+            memo = (
+                instrument_id, qtype, alert.order_type, None if quantity is None else str(quantity),
+                None if price is None else str(price), None if sl is None else str(sl), None if tp is None else str(tp),
+            )  # fmt: skip
+            if checked.get(memo) is inst:
+                return
         try:
             if quantity is not None and qtype in (QuantityType.UNITS, QuantityType.CONTRACTS):
                 to_quantity(inst, quantity)
@@ -554,6 +580,10 @@ class WebhookService:
                 to_price(inst, alert.take_profit, "take_profit")
         except PlanningError as exc:
             raise AlertError(422, str(exc)) from None
+        if memo is not None:
+            if len(checked) >= _ADDRESS_CACHE:
+                checked.clear()
+            checked[memo] = inst
 
     @staticmethod
     def _key(source: str, alert: TradingViewAlert, cfg: SourceConfig, now: int) -> tuple[str, int]:
