@@ -86,6 +86,27 @@ def test_position_events_of_one_step_push_the_positions_once(node):
     assert len(pushed) == 1  # no position event since: nothing more
 
 
+def test_positions_are_pushed_at_most_once_per_publish_interval_unless_forced(node, monkeypatch):
+    from tradewire.node import live
+
+    pushed: list = []
+    node.add_listener(lambda topic, rows: pushed.append(rows) if topic == "positions" else None)
+    node._on_position_event(object())
+    node._flush_views()  # the first push after a quiet interval: at once
+    assert len(pushed) == 1
+    monkeypatch.setattr(live, "LIST_PUBLISH_NS", 10**12)  # the next interval never ends in this test
+    node._on_position_event(object())
+    node._flush_views()
+    node._flush_views()
+    assert len(pushed) == 1 and node._positions_dirty  # held, not lost
+    node._flush_views(force=True)
+    assert len(pushed) == 2 and not node._positions_dirty
+    monkeypatch.setattr(live, "LIST_PUBLISH_NS", 0)
+    node._on_position_event(object())
+    node._flush_views()  # the interval has passed: pushed by the next flush
+    assert len(pushed) == 3
+
+
 def test_published_lists_follow_within_the_publish_interval_or_at_once_when_forced(node, monkeypatch):
     from tradewire.node import live
 
