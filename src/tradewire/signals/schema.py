@@ -301,6 +301,9 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
     return data
 
 
+_VALIDATE = TradingViewAlert.__pydantic_validator__.validate_python
+
+
 def validate_alert(data: dict[str, Any]) -> TradingViewAlert:
     """Validate a decoded alert dict.
 
@@ -310,7 +313,7 @@ def validate_alert(data: dict[str, Any]) -> TradingViewAlert:
         422 with ``field: message`` for every problem (unknown fields named).
     """
     try:
-        return TradingViewAlert.model_validate(data)
+        return _VALIDATE(data)  # TradingViewAlert.model_validate without its Python-level wrapper
     except ValidationError as exc:
         raise AlertError(422, format_validation_error(exc)) from None
     except (TypeError, ValueError, ArithmeticError) as exc:  # defensive: a validator raising outside pydantic

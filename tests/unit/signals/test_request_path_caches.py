@@ -155,3 +155,37 @@ def test_the_prebuilt_decoder_answers_as_json_loads_with_the_same_hooks(body):
     except AlertError as exc:
         got = exc.reason
     assert got == reference()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"secret": "s" * 20, "ticker": "BINANCE:BTCUSDT", "action": "BUY ", "quantity": "0.01", "time_in_force": "IOC"},
+        {"secret": "s" * 20, "ticker": "BINANCE:BTCUSDT", "action": "buy", "colour": "red", "quantity": 1.5},
+        {"secret": "s" * 20, "ticker": "{{ticker}}", "action": "sell", "order_type": "limit"},
+        {"ticker": "X", "action": "flatten", "order_type": "stop", "price": "-1", "time": "2024-01-01T00:00:00"},
+        {"secret": "s" * 20, "ticker": "ES1!", "action": "buy", "stop_loss": "10", "take_profit": "9", "price": "11"},
+    ],
+)
+def test_validate_alert_answers_as_model_validate(data):
+    from pydantic import ValidationError
+
+    from tradewire.signals.schema import TradingViewAlert, format_validation_error, validate_alert
+
+    try:
+        expected = TradingViewAlert.model_validate(data)
+    except ValidationError as exc:
+        with pytest.raises(AlertError) as got:
+            validate_alert(data)
+        assert got.value.status == 422 and got.value.reason == format_validation_error(exc)
+        return
+    assert validate_alert(data) == expected
+
+
+def test_a_secret_with_surrounding_blanks_is_still_refused(tv):
+    h = tv.make()
+    r = h.post(tv.alert(secret=f" {tv.SECRET} ", alert_id="blank"))
+    assert r.status_code == 401 and r.body["reason"] == "invalid secret"
+    assert h.post(tv.alert(alert_id="ok")).status_code == 202
+    text = json.dumps(tv.alert(alert_id="text")).encode()
+    assert h.post(text, content_type="text/plain").status_code == 202
