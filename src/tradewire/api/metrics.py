@@ -41,7 +41,7 @@ class NodeCollector:
             "Market data messages per second",
             value=counters.get("events_per_s", 0),
         )
-        lat = self.node.view("ack_latency_ns") or []
+        lat = sorted(self.node.view("ack_latency_ns") or ())  # sorted here, per scrape, not per engine snapshot
         g = GaugeMetricFamily(
             "tradewire_order_ack_latency_seconds", "Order submitted to accepted (engine clock)", labels=["quantile"]
         )

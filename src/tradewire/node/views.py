@@ -436,7 +436,7 @@ class NodeViews:
             "subscriptions": self.quality.snapshot(),
             "events": [e.to_dict() for e in list(self.quality.events)[-100:]],
         }
-        pub["ack_latency_ns"] = sorted(self._ack_latency_ns)
+        pub["ack_latency_ns"] = list(self._ack_latency_ns)  # newest last; readers sort (metrics, when scraped)
         pub.setdefault("orders", [])
         pub.setdefault("fills", [])
         pub.setdefault("alerts", [])
