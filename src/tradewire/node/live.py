@@ -522,10 +522,18 @@ class TradingNode(NodeCommands, NodeViews):
         alerts add nothing: that drain takes them all. Under load this is one queue entry and one engine
         wake-up per batch instead of per alert. The engine clears the flag before it drains, so an alert
         queued after the drain looked at the queue always queues a new wake-up.
+
+        After queueing a wake-up the calling thread releases the GIL (``time.sleep(0)``), so the woken engine
+        thread takes it at once instead of waiting until the caller (the API's event loop, answering the
+        request) blocks or is forced off after a switch interval (Python docs, ``sys.setswitchinterval``):
+        the alert reaches the venue first and the HTTP answer follows. ``benchmarks/webhook.py`` at 500/s,
+        three interleaved pairs of runs: request -> ``OrderAccepted`` median 13.4/1.8/2.0 ms with it against
+        50.8/2.9/4.3 ms without, alerts over 5 ms 4,828/1,674/1,233 against 5,299/2,910/3,477 (of 7,500).
         """
         if not self._wake_pending:
             self._wake_pending = True
             self._calls.put((None, None))
+            time.sleep(0)  # hand the GIL to the engine thread now (see above)
 
     # -- push -----------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:

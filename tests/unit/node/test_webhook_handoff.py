@@ -40,6 +40,19 @@ def test_alerts_queued_before_a_drain_share_one_wake_up(node):
     node.state = "idle"
 
 
+def test_a_queued_wake_up_hands_the_gil_to_the_engine_once(node, monkeypatch):
+    from tradewire.node import live
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(live.time, "sleep", sleeps.append)
+    node._wake()
+    node._wake()  # a wake-up is pending: nothing queued, no hand-off
+    assert node._calls.qsize() == 1 and sleeps == [0]
+    node._wake_pending = False  # what the engine does before it drains
+    node._wake()
+    assert node._calls.qsize() == 2 and sleeps == [0, 0]
+
+
 def test_an_order_is_pushed_once_per_step_with_its_final_state(node):
     rows: list[dict] = []
     node.add_listener(lambda topic, row: rows.append(row) if topic == "orders" else None)
