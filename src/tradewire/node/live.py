@@ -63,7 +63,7 @@ from tradewire.model.objects import Currency, Money
 from tradewire.node.commands import MANUAL_STRATEGY, OPERATOR_TOPIC, NodeCommandError, NodeCommands
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.node.replay import BinanceReplay
-from tradewire.node.views import Ladder, NodeViews, alert_row, fill_row, order_row
+from tradewire.node.views import Ladder, NodeViews, TradeHistory, alert_row, fill_row, order_row
 from tradewire.orderflow.engine import OrderFlowEngine
 from tradewire.strategy.base import Strategy
 from tradewire.venues.paper.config import BookLevel, PaperVenueConfig
@@ -601,7 +601,8 @@ class TradingNode(NodeCommands, NodeViews):
     def view(self, topic: str) -> Any:
         """Latest published snapshot of ``topic`` (see module docstring), or None before the first."""
         v = self._pub.get(topic)
-        return v.to_dict() if type(v) is Ladder else v
+        t = type(v)
+        return v.to_dict() if t is Ladder else v.rows() if t is TradeHistory else v
 
     def topics(self) -> list[str]:
         """Topics with a published snapshot."""

@@ -185,6 +185,27 @@ def _history_row(t: Any) -> dict[str, Any]:
     }
 
 
+class TradeHistory:
+    """The newest closed trades, newest first, as published by the engine thread; their JSON rows are built on
+    the first read (by the API thread, :meth:`rows`), once, and not at all when nobody reads them.
+
+    The trades are immutable (``ClosedTrade`` is a frozen dataclass), so another thread may read them.
+    """
+
+    __slots__ = ("_rows", "trades")
+
+    def __init__(self, trades: tuple[Any, ...]) -> None:
+        self.trades = trades
+        self._rows: list[dict[str, Any]] | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """``[_history_row(t) for t in trades]``, built once (the same list object on every later call)."""
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = [_history_row(t) for t in self.trades]
+        return rows
+
+
 def alert_row(source: str, level: str, message: str, ts: int, **extra: Any) -> dict[str, Any]:
     """JSON row of an alert (``source``: operator, risk, data_quality, orderflow; ``ts`` in UTC ns)."""
     return {"source": source, "level": level, "message": message, "ts_event": ts, **extra}
@@ -220,32 +241,35 @@ class NodeViews:
             )
         return out
 
-    def _closed_trades_update(self) -> list[Any]:
-        """Fold trades closed since the last call into the aggregates and the history rows; return all trades."""
-        trades = self.kernel.portfolio.closed_trades()
+    def _closed_trades_update(self) -> int:
+        """Fold trades closed since the last call into the aggregates and the history rows; return how many
+        trades have closed in all (only the new ones are read from the portfolio)."""
+        pf = self.kernel.portfolio
+        total = pf.closed_trade_count
         agg = getattr(self, "_trade_agg", None)
-        if agg is None or agg[0] > len(trades):  # first call (or a portfolio that was rebuilt)
+        if agg is None or agg[0] > total:  # first call (or a portfolio that was rebuilt)
             agg = [0, 0, 0, 0, 0]  # seen, wins, losses, gross win raw, gross loss raw
-            self._history_rows: list[dict[str, Any]] = []
-        for t in trades[agg[0] :]:
-            net = t.net_pnl.raw
-            if net > 0:
-                agg[1] += 1
-                agg[3] += net
-            elif net < 0:
-                agg[2] += 1
-                agg[4] -= net
-        if agg[0] != len(trades):
-            new_rows = [_history_row(t) for t in reversed(trades[max(agg[0], len(trades) - 500) :])]
-            self._history_rows = (new_rows + self._history_rows)[:500]
-            self._history_pub = list(self._history_rows)
-        agg[0] = len(trades)
+            self._history_trades: list[Any] = []
+            self._history_pub = TradeHistory(())
+        if agg[0] != total:
+            new = pf.closed_trades_since(agg[0])
+            for t in new:
+                net = t.net_pnl.raw
+                if net > 0:
+                    agg[1] += 1
+                    agg[3] += net
+                elif net < 0:
+                    agg[2] += 1
+                    agg[4] -= net
+            self._history_trades = (new[-500:][::-1] + self._history_trades)[:500]
+            self._history_pub = TradeHistory(tuple(self._history_trades))  # rows built when read
+        agg[0] = total
         self._trade_agg = agg
-        return trades
+        return total
 
-    def _positions_history(self) -> list[dict[str, Any]]:
+    def _positions_history(self) -> TradeHistory:
         self._closed_trades_update()
-        return getattr(self, "_history_pub", [])
+        return getattr(self, "_history_pub", None) or TradeHistory(())
 
     def _stats(self) -> dict[str, Any]:
         k = self.kernel
@@ -258,7 +282,7 @@ class NodeViews:
         day = ts // 86_400_000_000_000
         if equity is not None and day != self._day:
             self._day, self._day_start_equity = day, equity
-        trades = self._closed_trades_update()
+        n_trades = self._closed_trades_update()
         _, n_wins, _, gross_win, gross_loss = self._trade_agg
         exposure = sum((pf.exposure(i).raw for i in k.cache.instruments), 0)
         acct = next(iter(k.venues.values())).account_id
@@ -280,8 +304,8 @@ class NodeViews:
             "fills": pf.fill_count,
             "orders": len(k.cache.orders),
             "open_orders": sum(1 for o in k.cache.orders.values() if o.is_open),
-            "closed_trades": len(trades),
-            "win_rate_pct": _ratio(n_wins * 100, len(trades), "0.01") if trades else None,
+            "closed_trades": n_trades,
+            "win_rate_pct": _ratio(n_wins * 100, n_trades, "0.01") if n_trades else None,
             "profit_factor": _ratio(gross_win, gross_loss, "0.0001") if gross_loss else None,
             "exposure": str(Money.from_raw(exposure, self.currency).as_decimal()),
             "ts": ts,

@@ -135,6 +135,7 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
         # ClosedTrade, or (RoundTrip, Position, realized P&L, ts_exit) until closed_trades() builds it
         self._closed: list[ClosedTrade | tuple[RoundTrip, Position, Money, int]] = []
         self._closed_pending = False
+        self._closed_built = 0  # entries of _closed before this index are built ClosedTrade objects
         self._pos_topics: dict[StrategyId, str] = {}
         self._acct_topics: dict[AccountId, str] = {}
         self.fill_count = 0
@@ -494,17 +495,35 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
         ps = self._by_instrument.get(instrument_id, []) if instrument_id is not None else self._positions.values()
         return [p for p in ps if not open_only or p.signed_qty_raw]
 
-    def closed_trades(self) -> list[ClosedTrade]:
-        """Completed round trips in the order they closed."""
+    def _build_closed(self) -> None:
+        """Build the ClosedTrade of every round trip closed since the last build (they are appended in order)."""
         closed = self._closed
+        for i in range(self._closed_built, len(closed)):
+            t = closed[i]
+            if type(t) is tuple:
+                rt, pos, pnl, ts_exit = t
+                closed[i] = rt.close(pos.position_id, pos.instrument_id, pos.strategy_id, pos.size_precision, pnl,
+                                     ts_exit)  # fmt: skip
+        self._closed_built = len(closed)
+        self._closed_pending = False
+
+    def closed_trades(self) -> list[ClosedTrade]:
+        """Completed round trips in the order they closed (a new list)."""
         if self._closed_pending:
-            for i, t in enumerate(closed):
-                if type(t) is tuple:
-                    rt, pos, pnl, ts_exit = t
-                    closed[i] = rt.close(pos.position_id, pos.instrument_id, pos.strategy_id, pos.size_precision, pnl,
-                                         ts_exit)  # fmt: skip
-            self._closed_pending = False
-        return list(closed)  # type: ignore[arg-type]
+            self._build_closed()
+        return list(self._closed)  # type: ignore[arg-type]
+
+    def closed_trades_since(self, start: int) -> list[ClosedTrade]:
+        """``closed_trades()[start:]``: the round trips closed after the first ``start``, without building or
+        copying the earlier ones (a dashboard refresh reads only what is new: O(new trades), not O(all))."""
+        if self._closed_pending:
+            self._build_closed()
+        return self._closed[start:]  # type: ignore[return-value]
+
+    @property
+    def closed_trade_count(self) -> int:
+        """Number of completed round trips so far."""
+        return len(self._closed)
 
 
 __all__ = ["ConversionRateError", "Portfolio"]

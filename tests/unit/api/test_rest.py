@@ -118,3 +118,20 @@ def test_metrics(client):
     for name in ("tradewire_engine_events_total", "tradewire_queue_depth", "tradewire_data_age_seconds",
                  "tradewire_websocket_clients", "tradewire_command_latency_seconds_bucket"):  # fmt: skip
         assert name in text
+
+
+def test_positions_history_lists_a_round_trip_newest_first(client):
+    for side in ("buy", "sell"):
+        r = client.post("/api/orders", json={"instrument_id": IID, "side": side, "quantity": "0.01"})
+        assert r.status_code in (200, 201, 202), r.text
+    deadline = time.monotonic() + 10
+    mine: list = []
+    while time.monotonic() < deadline and not mine:
+        mine = [t for t in client.get("/api/positions/history").json() if t["strategy_id"] == "manual-001"]
+        time.sleep(0.05)
+    assert mine, "no closed manual round trip within 10 s"
+    t = mine[0]
+    assert Decimal(t["quantity"]) == Decimal("0.01") and t["ts_closed"] >= t["ts_opened"]
+    assert Decimal(t["net_pnl"]) == Decimal(t["realized_pnl"]) - Decimal(t["commissions"])
+    history = client.get("/api/positions/history").json()
+    assert [h["ts_closed"] for h in history] == sorted((h["ts_closed"] for h in history), reverse=True)

@@ -135,3 +135,15 @@ def test_published_lists_follow_within_the_publish_interval_or_at_once_when_forc
     assert node.view("fills") == [{"trade_id": "T-1"}]  # within the interval: not copied yet
     node._flush_views(force=True)  # what a command and the snapshot refresh do
     assert node.view("fills") == [{"trade_id": "T-2"}, {"trade_id": "T-1"}]
+
+
+def test_trade_history_rows_are_built_on_first_read_once(monkeypatch):
+    from tradewire.node import views
+
+    calls: list = []
+    monkeypatch.setattr(views, "_history_row", lambda t: calls.append(t) or {"position_id": t})
+    h = views.TradeHistory(("P-2", "P-1"))  # newest first, as published
+    assert calls == []  # nothing built when published
+    rows = h.rows()
+    assert rows == [{"position_id": "P-2"}, {"position_id": "P-1"}] and calls == ["P-2", "P-1"]
+    assert h.rows() is rows and len(calls) == 2  # built once; the API's response cache keys on this identity

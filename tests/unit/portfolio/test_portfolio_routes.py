@@ -91,3 +91,21 @@ def test_strategies_keep_separate_netting_positions_and_closed_trades_build_once
     assert second[1].strategy_id == other and second[1].realized_pnl == Money("3", USD)
     assert second[1].side is OrderSide.SELL and second[1].ts_exit_ns == 4
     assert pf.net_position_raw(AAPL.id, SID) == 0 and pf.net_position_raw(AAPL.id, other) == 0
+
+
+def test_closed_trades_since_reads_only_the_new_round_trips():
+    pf = make(CashAccount(AccountId("XNAS-1"), [Money("100000", USD)]))
+    assert pf.closed_trade_count == 0 and pf.closed_trades_since(0) == []
+    pf.update_fill(_fill(1, OrderSide.BUY, 10, "100.00"))
+    pf.update_fill(_fill(2, OrderSide.SELL, 10, "101.00"))
+    (first,) = pf.closed_trades_since(0)
+    assert pf.closed_trade_count == 1 and first.realized_pnl == Money("10", USD)
+    pf.update_fill(_fill(3, OrderSide.BUY, 5, "100.00"))
+    pf.update_fill(_fill(4, OrderSide.SELL, 5, "99.00"))
+    pf.update_fill(_fill(5, OrderSide.BUY, 2, "100.00"))
+    pf.update_fill(_fill(6, OrderSide.SELL, 2, "102.00"))
+    new = pf.closed_trades_since(1)
+    assert pf.closed_trade_count == 3
+    assert [t.realized_pnl for t in new] == [Money("-5", USD), Money("4", USD)]
+    assert pf.closed_trades() == [first, *new] and pf.closed_trades()[0] is first  # the same objects, built once
+    assert pf.closed_trades_since(3) == []
