@@ -235,7 +235,10 @@ class EventStore:
                     cur = conn.cursor()
                     _busy, wal_pages, _done = cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > _WAL_RESTART_PAGES:
-                        cur.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                        # RESTART blocks writers: ours wait on the commit lock (woken when it is done) rather
+                        # than in SQLite's busy handler, whose sleeps of 1, 2, 5, 10 ... ms overshoot
+                        with self._commit_lock:
+                            cur.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
                     cur.close()
                     self.checkpoints += 1
                 except Exception:  # busy or closing: the next round retries

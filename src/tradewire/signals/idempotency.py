@@ -213,7 +213,11 @@ class SqlIdempotencyStore:
             self._engine = create_engine(
                 f"sqlite:///{p}", connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
             )
-            self._lock = None
+            # One statement at a time from this process (each thread has its own connection): a thread that
+            # found SQLite's write lock taken by another of ours slept in SQLite's busy handler (1, 2, 5, 10 ...
+            # ms steps), measured 14 ms on average for the engine's mark_dispatched behind the event loop's
+            # claims; waiting on this lock instead, it runs as soon as the other statement is done.
+            self._lock = threading.Lock()
             self._path = str(p)
         sync = synchronous
         self._sync = synchronous
@@ -245,7 +249,7 @@ class SqlIdempotencyStore:
     def _raw(self) -> sqlite3.Connection:
         """The calling thread's own ``sqlite3`` connection in autocommit mode (the hot path skips SQLAlchemy:
         its per-statement overhead was most of the cost of a claim). In-memory stores share their single
-        connection (callers hold ``self._lock``)."""
+        connection. Callers hold ``self._lock`` (both kinds of store: one statement at a time)."""
         if self._path is None:
             if self._shared_raw is None:
                 self._shared_raw = self._engine.raw_connection().driver_connection
@@ -281,7 +285,8 @@ class SqlIdempotencyStore:
                 try:
                     _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > _WAL_MAX_PAGES:  # writers never let a passive round finish: wait for them once
-                        conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                        with self._lock:  # our writers wait on the lock, not in SQLite's busy handler
+                            conn.execute("PRAGMA wal_checkpoint(RESTART)")
                 except sqlite3.Error:  # busy or closing: the next round retries
                     continue
         finally:
