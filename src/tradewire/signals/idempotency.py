@@ -31,6 +31,10 @@ What is fsynced when (https://www.sqlite.org/pragma.html#pragma_synchronous, htt
   the WAL, copies it into the database file and fsyncs that file, on its own connection: the request path
   never checkpoints (the claim connections have ``wal_autocheckpoint=0``; SQLite's automatic checkpoint ran
   inside the commit that crossed 1,000 pages and stalled the event loop 12-15 ms every ~270 claims).
+  Under steady writes a passive round never completes (frames arrive while it fsyncs), so the WAL only starts
+  over at the ``RESTART``, which holds the writers while it copies what the passive rounds left: every 0.2 s
+  that is little (engine-side probe at 500 alerts/s: request -> ``OrderAccepted`` p99 8-11 ms with 0.2 s rounds
+  in both stores, 11-53 ms with 1 s rounds).
 """
 
 from __future__ import annotations
@@ -199,7 +203,7 @@ class SqlIdempotencyStore:
 
     def __init__(
         self, path: str | Path = "./tradewire-data/webhook.sqlite", synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
-        checkpoint_interval_s: float = 1.0,
+        checkpoint_interval_s: float = 0.2,
     ):  # fmt: skip
         if str(path) == ":memory:":
             from sqlalchemy.pool import StaticPool
