@@ -515,6 +515,18 @@ class TradingNode(NodeCommands, NodeViews):
         if ran:
             self._refresh_snapshot()
 
+    def _serve_alerts(self) -> None:
+        """Drain the queued webhook intents now, if any (engine thread): a preemption point inside longer engine
+        work such as the periodic snapshot refresh, so an alert does not wait for all of it."""
+        if (
+            self._wake_pending and self.webhook_service is not None and self.state == "running"
+            and threading.current_thread() is self._thread
+        ):  # fmt: skip
+            self._wake_pending = False  # as in _service: an alert queued from now on wakes the loop again
+            self.webhook_service.drain()
+            if self._recorder is not None and self._recorder.deferred:
+                self._recorder.barrier()
+
     def _wake(self) -> None:
         """Wake the engine loop from any thread (a no-op entry on the command queue), once per drain.
 

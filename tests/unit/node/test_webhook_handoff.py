@@ -53,6 +53,23 @@ def test_a_queued_wake_up_hands_the_gil_to_the_engine_once(node, monkeypatch):
     assert node._calls.qsize() == 2 and sleeps == [0, 0]
 
 
+def test_alerts_queued_during_long_engine_work_are_served_at_its_preemption_points(node):
+    import threading
+
+    svc = node.webhook_service
+    assert svc.handle("tradingview", _alert(1), "application/json", "127.0.0.1", {}).status_code == 202
+    node.state = "running"
+    node._thread = threading.Thread(target=lambda: None)  # not this thread: nothing is drained here
+    node._serve_alerts()
+    assert svc.pending_intents == 1 and node._wake_pending
+    node._thread = threading.current_thread()  # as if on the engine thread
+    node._serve_alerts()
+    assert svc.pending_intents == 0 and not node._wake_pending
+    node._serve_alerts()  # nothing pending: a no-op
+    node.state = "idle"
+    node._thread = None
+
+
 def test_an_order_is_pushed_once_per_step_with_its_final_state(node):
     rows: list[dict] = []
     node.add_listener(lambda topic, row: rows.append(row) if topic == "orders" else None)
