@@ -52,7 +52,7 @@ def live_data_overrides(env: dict[str, str] | None = None) -> dict[str, Any] | N
 
 
 SWITCH_INTERVAL_S = 0.0005
-GC_FREEZE_INTERVAL_S = 0.25
+GC_FREEZE_INTERVAL_S = 0.1  # see GcMaintenance
 ORDER_RETENTION = 1000  # closed orders kept in memory per strategy (all stay in the event store)
 ORDER_MAX_AGE_S = 86_400.0  # closed orders older than this leave memory too
 PAPER_DB_SYNCHRONOUS = "NORMAL"
@@ -113,8 +113,10 @@ class GcMaintenance:
     since the previous round, walking only the objects created since then) and then ``gc.freeze()``, so the
     survivors are out of the walk of every later collection. The pause per round is bounded by one
     interval's new objects: measured 0.5-1.4 ms per round at 0.25 s and 500 webhook alerts/s (3-8 ms at
-    1 s), instead of a walk over everything made since start-up. ``benchmarks/webhook.py``, 500 alerts/s
-    for 30 s: request -> ``OrderAccepted`` p99 63-112 ms without the rounds, 3-5 ms with them.
+    1 s), instead of a walk over everything made since start-up. ``benchmarks/webhook.py`` on the minimal
+    chain (before the node chain existed), 500 alerts/s for 30 s: request -> ``OrderAccepted`` p99 63-112 ms
+    without the rounds, 3-5 ms with them. The default is 0.1 s: on the node chain at 0.25 s about 26 rounds
+    in 10 s still paused the process for more than 2 ms (2.6-3.0 ms on average), at 0.1 s 2-4 did.
 
     Trade-off: an object frozen while alive that later becomes part of an unreachable *cycle* is not freed
     (reference counting still frees everything that is not in a cycle, which covers orders, events and
