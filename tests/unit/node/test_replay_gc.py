@@ -30,6 +30,7 @@ def _allocate_live(n: int) -> list[list[int]]:
 @pytest.fixture
 def policy():
     p = _ReplayGc(young=500, resample=4)
+    gc.collect()  # the young count starts from zero, whatever earlier tests in this process allocated
     p.start()
     try:
         yield p
