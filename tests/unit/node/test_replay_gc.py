@@ -55,7 +55,8 @@ def test_below_the_young_count_a_checkpoint_does_nothing(policy):
     frozen = gc.get_freeze_count()
     keep = _allocate_live(100)
     policy.checkpoint()
-    assert (policy.scans, policy.freezes) == (0, 0) and gc.get_freeze_count() == frozen and keep
+    # nothing frozen (the count may drop: frozen objects that other code releases leave the permanent generation)
+    assert (policy.scans, policy.freezes) == (0, 0) and gc.get_freeze_count() <= frozen and keep
 
 
 def test_quiet_scans_give_way_to_freezing_and_scans_resume_every_resample_checkpoints(policy):
