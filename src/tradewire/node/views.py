@@ -268,8 +268,8 @@ class NodeViews:
         return total
 
     def _positions_history(self) -> TradeHistory:
-        self._closed_trades_update()
-        return getattr(self, "_history_pub", None) or TradeHistory(())
+        self._closed_trades_update()  # sets _history_pub on its first call
+        return self._history_pub
 
     def _stats(self) -> dict[str, Any]:
         k = self.kernel

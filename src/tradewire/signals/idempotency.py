@@ -209,20 +209,20 @@ class SqlIdempotencyStore:
             from sqlalchemy.pool import StaticPool
 
             self._engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
-            self._lock: threading.Lock | None = threading.Lock()  # one shared connection
-            self._path: str | None = None
+            self._path: str | None = None  # one shared connection, used under self._lock
         else:
             p = Path(path)
             p.parent.mkdir(parents=True, exist_ok=True)
             self._engine = create_engine(
                 f"sqlite:///{p}", connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
             )
-            # One statement at a time from this process (each thread has its own connection): a thread that
-            # found SQLite's write lock taken by another of ours slept in SQLite's busy handler (1, 2, 5, 10 ...
-            # ms steps), measured 14 ms on average for the engine's mark_dispatched behind the event loop's
-            # claims; waiting on this lock instead, it runs as soon as the other statement is done.
-            self._lock = threading.Lock()
             self._path = str(p)
+        # One statement at a time from this process. In memory: the single shared connection. In a file (each
+        # thread has its own connection): a thread that found SQLite's write lock taken by another of ours slept
+        # in SQLite's busy handler (1, 2, 5, 10 ... ms steps), measured 14 ms on average for the engine's
+        # mark_dispatched behind the event loop's claims; waiting on this lock instead, it runs as soon as the
+        # other statement is done.
+        self._lock = threading.Lock()
         sync = synchronous
         self._sync = synchronous
         self._local = threading.local()
@@ -305,10 +305,8 @@ class SqlIdempotencyStore:
 
     def claim(self, key: str, source: str, now_ns: int, expires_ns: int) -> StoredResult | None:
         """Atomically claim ``key`` (see :class:`IdempotencyStore`)."""
-        if self._lock is not None:
-            with self._lock:
-                return self._claim(key, source, now_ns, expires_ns)
-        return self._claim(key, source, now_ns, expires_ns)
+        with self._lock:
+            return self._claim(key, source, now_ns, expires_ns)
 
     def _claim(self, key: str, source: str, now_ns: int, expires_ns: int) -> StoredResult | None:
         params = {"key": key, "source": source, "now": now_ns, "exp": expires_ns}
@@ -347,10 +345,8 @@ class SqlIdempotencyStore:
         """
         params = {"key": key, "source": source, "now": now_ns, "exp": expires_ns, "status": status_code,
                   "response": _dumps(response), "intent": intent}  # fmt: skip
-        if self._lock is not None:
-            with self._lock:
-                return self._claim_accept(params)
-        return self._claim_accept(params)
+        with self._lock:
+            return self._claim_accept(params)
 
     def claim_accept_many(self, items: list[tuple]) -> list[StoredResult | None]:
         """:meth:`claim_accept` for several alerts in one transaction (one commit: group commit).
@@ -370,15 +366,10 @@ class SqlIdempotencyStore:
             {"key": k, "source": src, "now": now, "exp": exp, "status": st, "response": _dumps(resp), "intent": it}
             for k, src, now, exp, st, resp, it in items
         ]
-        if len(params) == 1:  # one statement in autocommit mode (no BEGIN/COMMIT round trips)
-            if self._lock is not None:
-                with self._lock:
-                    return [self._claim_accept(params[0])]
-            return [self._claim_accept(params[0])]
-        if self._lock is not None:
-            with self._lock:
-                return self._claim_accept_many(params)
-        return self._claim_accept_many(params)
+        with self._lock:
+            if len(params) == 1:  # one statement in autocommit mode (no BEGIN/COMMIT round trips)
+                return [self._claim_accept(params[0])]
+            return self._claim_accept_many(params)
 
     def _claim_accept_many(self, params: list[dict[str, Any]]) -> list[StoredResult | None]:
         conn = self._raw()
@@ -412,11 +403,8 @@ class SqlIdempotencyStore:
         if not keys:
             return
         marks = [{"key": k, "state": state} for k in keys]
-        if self._lock is not None:
-            with self._lock:
-                self._mark(marks)
-            return
-        self._mark(marks)
+        with self._lock:
+            self._mark(marks)
 
     def _mark(self, marks: list[dict[str, Any]]) -> None:
         if len(marks) == 1:
@@ -434,12 +422,8 @@ class SqlIdempotencyStore:
 
     def undispatched(self) -> list[tuple[str, str, int, str]]:
         """Accepted intents the engine has not handled, oldest first: ``(key, source, claimed_ns, intent)``."""
-        if self._lock is not None:
-            with self._lock, self._engine.connect() as conn:
-                rows = conn.execute(_UNDISPATCHED).all()
-        else:
-            with self._engine.connect() as conn:
-                rows = conn.execute(_UNDISPATCHED).all()
+        with self._lock, self._engine.connect() as conn:
+            rows = conn.execute(_UNDISPATCHED).all()
         return [(r.key, r.source, r.claimed_ns, r.intent) for r in rows]
 
     def complete(self, key: str, status_code: int, response: dict[str, Any]) -> None:
@@ -456,12 +440,8 @@ class SqlIdempotencyStore:
 
     def get(self, key: str) -> StoredResult | None:
         """Read one entry."""
-        if self._lock is not None:
-            with self._lock, self._engine.connect() as conn:
-                row = conn.execute(_SELECT, {"key": key}).one_or_none()
-        else:
-            with self._engine.connect() as conn:
-                row = conn.execute(_SELECT, {"key": key}).one_or_none()
+        with self._lock, self._engine.connect() as conn:
+            row = conn.execute(_SELECT, {"key": key}).one_or_none()
         return None if row is None else _row_to_result(row)
 
     def purge(self, now_ns: int) -> int:
@@ -469,10 +449,7 @@ class SqlIdempotencyStore:
         return self._exec(_PURGE, {"now": now_ns})
 
     def _exec(self, stmt, params: dict[str, Any]) -> int:
-        if self._lock is not None:
-            with self._lock, self._begin() as conn:
-                return conn.execute(stmt, params).rowcount
-        with self._begin() as conn:
+        with self._lock, self._begin() as conn:
             return conn.execute(stmt, params).rowcount
 
     def close(self) -> None:
