@@ -15,10 +15,12 @@ import pytest
 
 from tradewire.persistence.pgtemp import PostgresUnavailable, TempPostgres
 
-# record builders shared by the persistence tests (``import persistence_factories``)
-_HERE = str(Path(__file__).parent / "unit" / "persistence")
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+# record builders shared by the persistence tests (``import persistence_factories``) and the API tests' doubles
+# (``import api_fakes``)
+for _dir in ("persistence", "api"):
+    _HERE = str(Path(__file__).parent / "unit" / _dir)
+    if _HERE not in sys.path:
+        sys.path.insert(0, _HERE)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from api_fakes import WebhookNode
 from fastapi.testclient import TestClient
 
 from tradewire.api import webhook as webhook_module
@@ -30,28 +31,6 @@ class _Account:
 
     def equity(self, currency: Currency) -> Money:
         return Money(Decimal(10_000), currency)
-
-
-class _Node:
-    """What create_app reads from a node, with a real webhook service."""
-
-    def __init__(self, service: WebhookService) -> None:
-        self.webhook_service = service
-
-    def view(self, _topic):
-        return None
-
-    def add_listener(self, _fn) -> None:
-        pass
-
-    def remove_listener(self, _fn) -> None:
-        pass
-
-    def instruments(self):
-        return []
-
-    def health(self):
-        return {}
 
 
 def _service(tmp_path) -> tuple[WebhookService, list]:
@@ -83,7 +62,7 @@ def served(monkeypatch):
 def test_alerts_skip_the_stack_and_keep_status_headers_and_body(tmp_path, served, monkeypatch):
     monkeypatch.delenv("TRADEWIRE_API_CORS_ORIGINS", raising=False)
     service, commands = _service(tmp_path)
-    app = create_app(_Node(service), ApiAuth())
+    app = create_app(WebhookNode(service), ApiAuth())
     assert isinstance(app, TradewireApp)
     client = TestClient(app)
     first = client.post("/webhook/tradingview", json=ALERT)
@@ -104,7 +83,7 @@ def test_alerts_skip_the_stack_and_keep_status_headers_and_body(tmp_path, served
 def test_other_shapes_and_methods_take_the_full_stack(tmp_path, served, monkeypatch):
     monkeypatch.delenv("TRADEWIRE_API_CORS_ORIGINS", raising=False)
     service, _ = _service(tmp_path)
-    client = TestClient(create_app(_Node(service), ApiAuth()))
+    client = TestClient(create_app(WebhookNode(service), ApiAuth()))
     assert client.get("/webhook/tradingview").status_code == 405
     assert client.post("/webhook/tradingview/extra", json=ALERT).status_code == 404
     assert client.post("/webhook/", json=ALERT).status_code in (404, 405)
@@ -114,7 +93,7 @@ def test_other_shapes_and_methods_take_the_full_stack(tmp_path, served, monkeypa
 def test_with_cors_configured_alerts_go_through_the_middleware(tmp_path, served, monkeypatch):
     monkeypatch.setenv("TRADEWIRE_API_CORS_ORIGINS", "https://dash.example")
     service, _ = _service(tmp_path)
-    client = TestClient(create_app(_Node(service), ApiAuth()))
+    client = TestClient(create_app(WebhookNode(service), ApiAuth()))
     r = client.post("/webhook/tradingview", json=ALERT, headers={"Origin": "https://dash.example"})
     assert r.status_code == 202
     assert r.headers["access-control-allow-origin"] == "https://dash.example"
@@ -129,7 +108,7 @@ def test_an_unexpected_error_is_answered_500_with_a_json_reason(tmp_path, served
         raise RuntimeError("boom")
 
     monkeypatch.setattr(service, "max_body_bytes", broken)  # fails in the router, outside the service's checks
-    client = TestClient(create_app(_Node(service), ApiAuth()), raise_server_exceptions=False)
+    client = TestClient(create_app(WebhookNode(service), ApiAuth()), raise_server_exceptions=False)
     r = client.post("/webhook/tradingview", json=ALERT)
     assert r.status_code == 500 and r.json() == {"status": "error", "reason": "internal error"}
     assert served == ["/webhook/tradingview"]

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from api_fakes import WebhookNode
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tradewire.api.app import create_app
@@ -26,26 +27,6 @@ T0_NS = 1_760_000_000 * 10**9
 TRUSTED = "127.0.0.1,::1"  # uvicorn's default forwarded_allow_ips
 
 
-class _Node:
-    def __init__(self, service: WebhookService) -> None:
-        self.webhook_service = service
-
-    def view(self, _topic):
-        return None
-
-    def add_listener(self, _fn) -> None:
-        pass
-
-    def remove_listener(self, _fn) -> None:
-        pass
-
-    def instruments(self):
-        return []
-
-    def health(self):
-        return {}
-
-
 def _app(tmp_path, name: str, **cfg):
     cache = Cache()
     cache.add_instrument(crypto_spot("BTCUSDT", "BINANCE", "BTC", "USDT", 2, 5))
@@ -57,7 +38,7 @@ def _app(tmp_path, name: str, **cfg):
     d.mkdir()
     service = WebhookService({"tradingview": SourceConfig(**base)}, SqlIdempotencyStore(d / "w.sqlite"),
                              TestClock(T0_NS), bus=bus, market=cache, account=None)  # fmt: skip
-    return create_app(_Node(service), ApiAuth()), service
+    return create_app(WebhookNode(service), ApiAuth()), service
 
 
 async def _call(app, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes], client):
