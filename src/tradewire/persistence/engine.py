@@ -23,7 +23,7 @@ SQLite
 
     Checkpoints (WAL -> database file, which fsync the WAL and the database file) do not run inside a
     commit: the engine's connections have ``wal_autocheckpoint=0`` and the event store's checkpoint thread
-    (:class:`tradewire.persistence.store.EventStore`) runs ``PRAGMA wal_checkpoint(PASSIVE)`` every second
+    (:class:`tradewire.persistence.store.EventStore`) runs ``PRAGMA wal_checkpoint(PASSIVE)`` every 0.05 s
     on its own connection (``RESTART`` once past 64 MiB of WAL). SQLite's automatic checkpoint would run in
     the commit that crosses 1000 pages and make that commit, and every durable append waiting on it, pay
     the fsyncs. Checkpoints are not needed for durability. Write transactions start with ``BEGIN

@@ -182,3 +182,34 @@ def test_wal_checkpoints_run_in_the_background_not_in_a_claim(tmp_path):
     assert path.stat().st_size > before  # the rows reached the database file through the background checkpoint
     st.close()
     assert not st._checkpointer.is_alive()
+
+
+def test_wal_restart_gives_up_on_a_reader_instead_of_holding_the_claims(tmp_path, monkeypatch):
+    """Past the WAL limit the checkpoint thread's RESTART holds the claims while it waits for the readers of
+    the old WAL: a reader that keeps its read transaction open holds them about 250 ms per round, not 30 s."""
+    import time
+
+    from tradewire.signals import idempotency
+
+    monkeypatch.setattr(idempotency, "_WAL_MAX_PAGES", 16)
+    path = tmp_path / "c.sqlite"
+    st = SqlIdempotencyStore(path, checkpoint_interval_s=0.01)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        for i in range(50):
+            assert st.claim_accept(f"k{i}", "tv", 1, 10**18, 202, {"i": i}, "x" * 400) is None
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM webhook_idempotency").fetchone()[0] == 50  # holds its snapshot
+        slowest = 0.0
+        i = 50
+        t_end = time.monotonic() + 1.5
+        while time.monotonic() < t_end:
+            t0 = time.monotonic()
+            assert st.claim_accept(f"k{i}", "tv", 1, 10**18, 202, {"i": i}, "x" * 400) is None
+            slowest = max(slowest, time.monotonic() - t0)
+            i += 1
+        assert slowest < 2.0  # bounded by the checkpoint connection's 250 ms wait (plus a slow machine)
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+        st.close()
