@@ -41,6 +41,7 @@ What is fsynced when (https://www.sqlite.org/pragma.html#pragma_synchronous, htt
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -49,6 +50,15 @@ from typing import Any, Literal, Protocol
 
 import orjson
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, text
+
+
+def _fdatasync(path: str) -> None:
+    """Flush a file's data to the disk (``fdatasync``)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +293,9 @@ class SqlIdempotencyStore:
         database file there: measured 12-15 ms every ~270 claims on the event loop. ``PASSIVE`` never
         blocks the writers (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint). Past 64 MiB of WAL one
         ``RESTART`` holds the writers while the WAL starts over; it waits for readers at most 250 ms (the next
-        round tries again), so a long read does not hold the writers longer.
+        round tries again), so a long read does not hold the writers longer. Before it, the database file is
+        synced and one more passive round runs, without holding the writers, so that the ``RESTART`` syncs only
+        the last few milliseconds' pages (see :meth:`tradewire.persistence.store.EventStore._checkpoint_loop`).
         """
         conn = sqlite3.connect(self._path, timeout=0.25, isolation_level=None, check_same_thread=False)
         try:
@@ -292,6 +304,8 @@ class SqlIdempotencyStore:
                 try:
                     _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > _WAL_MAX_PAGES:  # writers never let a passive round finish: wait for them once
+                        _fdatasync(self._path)  # what the passive rounds wrote, synced while no one waits
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # the frames that came meanwhile
                         with self._lock:  # our writers wait on the lock, not in SQLite's busy handler
                             conn.execute("PRAGMA wal_checkpoint(RESTART)")
                 except sqlite3.Error:  # busy or closing: the next round retries

@@ -137,7 +137,12 @@ def _wal_frames(path) -> int:
         probe.close()
 
 
-def test_wal_starts_over_once_past_the_restart_size_under_steady_commits(tmp_path):
+def test_wal_starts_over_once_past_the_restart_size_under_steady_commits(tmp_path, monkeypatch):
+    from tradewire.persistence import store as store_module
+
+    synced: list[tuple[str, int]] = []  # (file, restarts done when it was synced)
+    real_sync = store_module._fdatasync
+    monkeypatch.setattr(store_module, "_fdatasync", lambda p: (synced.append((p, store.wal_restarts)), real_sync(p)))
     path = tmp_path / "x.db"
     store = open_store(f"sqlite:///{path}", checkpoint_interval_s=0.01, wal_restart_mib=0.25)  # 64 pages
     try:
@@ -150,6 +155,7 @@ def test_wal_starts_over_once_past_the_restart_size_under_steady_commits(tmp_pat
         assert store.count() == i  # nothing lost across the restart
         store.append(fill(coid="O-after", trade="T-after"), durable=True)
         assert _wal_frames(path) < 64  # the commit after the restart wrote from the start of the WAL
+        assert (str(path), 0) in synced  # the database file was synced before the first RESTART held the writers
     finally:
         store.close()
 
