@@ -26,7 +26,9 @@ Measured:
 Both processes read ``time.time_ns()`` (one system clock). The load generator is the raw HTTP/1.1
 open-loop client of ``benchmarks/api.py`` (32 keep-alive connections): each alert has a scheduled send time
 and latencies count from it, so a server or client that falls behind shows as latency (no coordinated
-omission). The client's cyclic garbage collector is off while it sends (its own collections delayed sends).
+omission); a thread with precise sleeps releases each alert when it is due (the event loop's timers woke up to
+1 ms late), and the ``client_send`` segment shows how late the client still wrote it. The client's cyclic
+garbage collector is off while it sends (its own collections delayed sends).
 Usage::
 
     .venv/bin/python benchmarks/webhook.py [--chain node|minimal] [--rate 500] [--duration 10]
@@ -246,10 +248,14 @@ def serve(
 
 
 # --------------------------------------------------------------------------- client side
-STAGES = ("due", "received", "durable", "queued", "dequeued", "initialized", "submitted", "accepted", "dispatched")
-"""Stage timestamps of one alert, in order. ``due``: its scheduled send time in the load generator."""
+STAGES = (
+    "due", "sent", "received", "durable", "queued", "dequeued", "initialized", "submitted", "accepted", "dispatched",
+)  # fmt: skip
+"""Stage timestamps of one alert, in order. ``due``: its scheduled send time in the load generator; ``sent``: when
+the load generator wrote it."""
 SEGMENTS = {
-    "http_in": ("due", "received"),  # client write, socket, uvicorn/httptools, event loop, body read, checks
+    "client_send": ("due", "sent"),  # the load generator's own lateness against the schedule (its CPU, its loop)
+    "http_in": ("sent", "received"),  # socket, uvicorn/httptools, event loop, body read, checks
     "claim": ("received", "durable"),  # waiting for the group commit + the SQLite commit
     "handoff": ("durable", "queued"),  # event loop resumes the request, queue put, engine wake-up call
     "engine_wait": ("queued", "dequeued"),  # until the engine thread takes it (wake-up, GIL, its other work)
@@ -280,6 +286,11 @@ async def _load(port: int, rate: float, duration: float) -> dict:
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
         return head.encode() + body
 
+    sent: dict[int, int] = {}
+
+    def on_send(i: int, t_ns: int) -> None:
+        sent[i] = t_ns
+
     def on_response(i: int, status: int, body: bytes, _t: int) -> None:
         if status != 202:
             errors.append(f"HTTP {status}")
@@ -304,7 +315,7 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     t0 = time.perf_counter()
     try:
         http_lat, statuses, transport_errors, start_ns = await http_load(
-            "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response
+            "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response, on_send=on_send
         )
     finally:
         elapsed = time.perf_counter() - t0
@@ -317,7 +328,8 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     timelines: list[dict[str, int]] = []
     missing = 0
     for i, (key, coid) in answers.items():
-        t = {"due": start_ns + int(i * 1e9 / rate), **res["stages"].get(key, {}), **res["orders"].get(coid, {})}
+        t = {"due": start_ns + int(i * 1e9 / rate), "sent": sent[i], **res["stages"].get(key, {}),
+             **res["orders"].get(coid, {})}  # fmt: skip
         if "accepted" not in t:
             missing += 1
         else:
