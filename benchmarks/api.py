@@ -5,8 +5,9 @@ batch pushed as a 20-level ladder) with the API on a free port. This process the
 
 1. connects 50 WebSocket clients subscribed to ``book:``, ``bars:``, ``account``, ``orders`` and ``fills``
    for ``WS_SECONDS``; each checks that ``seq`` has no gap and counts resync snapshots; the lag of a
-   ladder is its arrival time minus the wall-clock time its batch was due (the ladder's ``ts_event`` is
-   the replayed venue time, shifted to the wall clock, so the lag includes engine + fan-out + socket);
+   ladder is its arrival time minus the wall-clock time its batch was due (the ladder's ``ts_init``: the
+   recorded receive time, shifted to the wall clock, so the lag includes engine + fan-out + socket; not its
+   ``ts_event``, the exchange's time, which runs 1.27 s ahead of the recording machine's clock);
 2. sends ``GET /api/positions`` open-loop at 200 req/s for ``REST_SECONDS``, first while the 50 WebSocket
    clients are connected (they run in a separate client process), then alone, and reports latency
    percentiles (nearest rank).
@@ -90,7 +91,7 @@ async def ws_client(url: str, stop_at: float, out: dict) -> None:
                 if m.get("resync"):
                     out["resyncs"] += 1
                 if m.get("type") == "update" and m["topic"].startswith("book:"):
-                    out["lags"].append((now - m["data"]["ts_event"]) / 1e6)
+                    out["lags"].append((now - m["data"]["ts_init"]) / 1e6)
                     out["arrivals"].append(now)
         except websockets.ConnectionClosed:
             pass

@@ -83,7 +83,7 @@ class ClientConn:
         self.resyncs = 0
         self.coalesced = 0
 
-    def offer(self, body: str, topic: str | None = None, ts_event: int | None = None) -> None:
+    def offer(self, body: str, topic: str | None = None, ts_init: int | None = None) -> None:
         """Queue a message body (without ``seq``); resync with snapshots when the queue is full.
 
         Parameters
@@ -92,19 +92,21 @@ class ClientConn:
             JSON object text.
         topic : str | None
             Topic of an ``update``; a ``book:`` update replaces an unsent one of the same topic.
-        ts_event : int | None
-            Wall-clock ns the update's data stands for (a ladder's ``ts_event``), to measure the send lag.
+        ts_init : int | None
+            Wall-clock ns the update's data was received (a ladder's ``ts_init``; in a replay, when it was due), to
+            measure the send lag. Not the venue's ``ts_event``: venue clocks differ from ours (the bundled
+            Binance recording's event times run 1.27 s ahead of its receive times).
         """
         if topic is not None and topic.startswith(COALESCE_PREFIXES):
             slot = self.latest.get(topic)
             if slot is not None:
                 slot[1] = body
-                slot[2] = ts_event
+                slot[2] = ts_init
                 self.coalesced += 1
                 self.hub.coalesced += 1
                 return
             if len(self.queue) < self.max_queue:
-                slot = [topic, body, ts_event]
+                slot = [topic, body, ts_init]
                 self.latest[topic] = slot
                 self.queue.append(slot)
                 self.event.set()
@@ -168,7 +170,7 @@ class Hub:
         self.messages_sent = 0
         self.snapshots_sent = 0
         self.coalesced = 0
-        self.book_send_lag_ns: deque[int] = deque(maxlen=20_000)  # socket write time minus ladder ts_event
+        self.book_send_lag_ns: deque[int] = deque(maxlen=20_000)  # socket write time minus ladder ts_init
         self._instruments = {i["instrument_id"] for i in node.instruments()}
 
     # -- engine side (any thread) -------------------------------------------------------------
@@ -218,13 +220,13 @@ class Hub:
             if last.get(topic, i) != i:  # a newer ladder of this topic follows in the batch: latest wins
                 self.coalesced += len(subs)
                 continue
-            ts_event = None
+            ts_init = None
             if type(update) is Ladder:  # formatted here, and only when it is sent
-                ts_event = update.ts_event
+                ts_init = update.ts_init
                 update = update.to_dict()
             body = _dumps({"type": "update", "topic": topic, "data": update})  # once for all subscribers
             for c in tuple(subs):
-                c.offer(body, topic, ts_event)
+                c.offer(body, topic, ts_init)
 
     # -- client side (event loop) ---------------------------------------------------------------
     def valid_topic(self, topic: str) -> bool:

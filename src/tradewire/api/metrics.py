@@ -10,7 +10,7 @@ Exposed families (all read from the node's published views or the API's own coun
 - ``tradewire_data_age_seconds{instrument_id,data_type}``: time since the last message per subscription.
 - ``tradewire_websocket_clients``, ``tradewire_websocket_messages_sent_total``,
   ``tradewire_websocket_coalesced_total`` (book ladders superseded before sending),
-  ``tradewire_websocket_book_send_lag_seconds{quantile}`` (ladder socket write minus its ``ts_event``),
+  ``tradewire_websocket_book_send_lag_seconds{quantile}`` (ladder socket write minus its ``ts_init``),
   ``tradewire_websocket_snapshots_sent_total``.
 """
 
@@ -73,7 +73,7 @@ class NodeCollector:
         lag = sorted(getattr(self.hub, "book_send_lag_ns", ()))
         g = GaugeMetricFamily(
             "tradewire_websocket_book_send_lag_seconds",
-            "Book ladder written to a client socket minus its ts_event, last 20,000 sends",
+            "Book ladder written to a client socket minus its ts_init (when its data arrived), last 20,000 sends",
             labels=["quantile"],
         )
         for q in (0.5, 0.99):

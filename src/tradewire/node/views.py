@@ -73,11 +73,12 @@ class Ladder:
     """
 
     __slots__ = ("_asks", "_bids", "_dict", "instrument_id", "price_precision", "sequence", "size_precision",
-                 "ts_event")  # fmt: skip
+                 "ts_event", "ts_init")  # fmt: skip
 
     def __init__(self, book: Any, levels: int) -> None:
         self.instrument_id = str(book.instrument_id)
         self.ts_event = book.ts_event
+        self.ts_init = book.ts_init
         self.sequence = book.sequence
         self.price_precision = book.price_precision
         self.size_precision = book.size_precision
@@ -93,6 +94,7 @@ class Ladder:
             d = {
                 "instrument_id": self.instrument_id,
                 "ts_event": self.ts_event,
+                "ts_init": self.ts_init,
                 "sequence": self.sequence,
                 "bids": [[format_raw(p, pp), format_raw(q, sp)] for p, q in self._bids],
                 "asks": [[format_raw(p, pp), format_raw(q, sp)] for p, q in self._asks],
@@ -114,8 +116,9 @@ def ladder_row(book: Any, levels: int) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"instrument_id", "ts_event", "sequence", "bids": [[price, size], ...], "asks": [...]}`` with prices
-        at the book's price precision and sizes at its size precision.
+        ``{"instrument_id", "ts_event", "ts_init", "sequence", "bids": [[price, size], ...], "asks": [...]}`` with
+        prices at the book's price precision and sizes at its size precision; ``ts_event`` is the venue's time of
+        the last update, ``ts_init`` when it arrived here (UTC ns).
     """
     return Ladder(book, levels).to_dict()
 

@@ -133,3 +133,39 @@ def test_encoded_views_reencode_only_a_new_view_object():
     view2 = [*view, {"position_id": "P-2", "quantity": "0.02"}]
     assert json.loads(enc.response("positions", view2).body) == view2 and enc.encodes == 2
     assert r1.media_type == "application/json"
+
+
+def test_book_send_lag_counts_from_when_the_data_arrived_not_the_venue_clock():
+    """A venue's clock differs from ours (the bundled Binance recording's event times run 1.27 s ahead of its
+    receive times): the send lag of a ladder is measured from its ``ts_init``."""
+    import time
+
+    from tradewire.node.views import Ladder
+
+    class _Book:
+        instrument_id = "BTCUSDT.BINANCE"
+        sequence = 1
+        price_precision = 2
+        size_precision = 5
+
+        def bids_raw(self, n):
+            return []
+
+        def asks_raw(self, n):
+            return []
+
+    async def go():
+        hub = Hub(_Node())
+        c = _client(hub, 1, [BOOK])
+        book = _Book()
+        now = time.time_ns()
+        book.ts_init = now - 3_000_000  # arrived 3 ms ago
+        book.ts_event = now + 1_270_000_000  # the venue's clock, 1.27 s ahead
+        hub.on_push(BOOK, Ladder(book, 5))
+        hub._flush()
+        msgs = await _drain(c)
+        assert msgs[0]["data"]["ts_init"] == book.ts_init and msgs[0]["data"]["ts_event"] == book.ts_event
+        (lag,) = hub.book_send_lag_ns
+        assert 3_000_000 <= lag < 1_000_000_000
+
+    asyncio.run(go())

@@ -46,6 +46,7 @@ def test_format_raw_refuses_a_precision_beyond_the_raw_scale():
 class _Book:
     instrument_id = "BTCUSDT.BINANCE"
     ts_event = 7
+    ts_init = 9
     sequence = 42
     price_precision = 2
     size_precision = 5
@@ -61,6 +62,7 @@ def test_ladder_row_formats_both_sides_at_the_book_precisions():
     assert ladder_row(_Book(), 1) == {
         "instrument_id": "BTCUSDT.BINANCE",
         "ts_event": 7,
+        "ts_init": 9,
         "sequence": 42,
         "bids": [["60000.00", "0.00123"]],
         "asks": [["60000.01", "0.50000"]],
