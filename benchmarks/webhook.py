@@ -313,12 +313,14 @@ async def _load(port: int, rate: float, duration: float) -> dict:
     gc.freeze()
     gc.disable()
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     try:
         http_lat, statuses, transport_errors, start_ns = await http_load(
             "127.0.0.1", port, reqs, rate, connections=32, on_response=on_response, on_send=on_send
         )
     finally:
         elapsed = time.perf_counter() - t0
+        client_cpu_s = time.process_time() - cpu0
         gc.enable()
         gc.unfreeze()
     errors += ["transport error"] * transport_errors
@@ -335,8 +337,9 @@ async def _load(port: int, rate: float, duration: float) -> dict:
         else:
             timelines.append(t)
     http_ns = [int(x * 1e6) for x in http_lat]
-    return {"n": n, "elapsed_s": elapsed, "http_lat": http_ns, "timelines": timelines, "errors": errors,
-            "missing": missing, "server": res, "server_before": before, "statuses": statuses}  # fmt: skip
+    return {"n": n, "elapsed_s": elapsed, "client_cpu_s": client_cpu_s, "http_lat": http_ns, "timelines": timelines,
+            "errors": errors, "missing": missing, "server": res, "server_before": before,
+            "statuses": statuses}  # fmt: skip
 
 
 def _pct(xs: list[int], q: float) -> float:
@@ -466,6 +469,7 @@ def main() -> None:
         "rss_growth_kib_per_alert": round((srv["rss_now_kib"] - before["rss_now_kib"]) / n_alerts, 2),
         "server_cpu_ms_per_alert": {k: round((v - before["cpu_s"].get(k, 0.0)) * 1e3 / n_alerts, 3)
                                     for k, v in srv["cpu_s"].items()},
+        "client_cpu_ms_per_alert": round(out["client_cpu_s"] * 1e3 / out["n"], 3),  # the load generator's share
         "cache_orders_end": srv["cache_orders"], "cache_orders_evicted": srv["cache_evicted"],
         "stages_recorded": not args.no_stages, "order_retention": keep or None,
         "db_synchronous": db_sync if args.chain == "node" else None,
