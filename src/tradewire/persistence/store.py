@@ -38,7 +38,6 @@ import dataclasses
 import functools
 import json
 import operator
-import os
 import sqlite3
 import threading
 import time
@@ -50,6 +49,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, func, select, text
 
+from tradewire.core.files import fdatasync_path
 from tradewire.model.events import OrderEvent, OrderFilled
 from tradewire.persistence.serialization import SerializationError, encode, is_registered, loads
 from tradewire.persistence.tables import events
@@ -82,17 +82,6 @@ def _sqlite_values_insert(n: int) -> str:
         f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {', '.join([row] * n)}) "
         "WHERE (SELECT coalesce(max(seq), 0) FROM events) = ?"
     )
-
-
-def _fdatasync(path: str | None) -> None:
-    """Flush a file's data to the disk (``fdatasync``); nothing for an in-memory database (no path)."""
-    if not path or path == ":memory:":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
 
 
 class StoreError(RuntimeError):
@@ -291,7 +280,7 @@ class EventStore:
                     if wal_pages > self._wal_restart_pages:
                         # the database file's pages written by the passive rounds reach the disk first, and a
                         # passive round copies what came meanwhile: the RESTART then syncs only a few pages
-                        _fdatasync(db_path)
+                        fdatasync_path(db_path)
                         cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                         # RESTART blocks writers: ours wait on the commit lock (woken when it is done) rather
                         # than in SQLite's busy handler, whose sleeps of 1, 2, 5, 10 ... ms overshoot

@@ -41,7 +41,6 @@ What is fsynced when (https://www.sqlite.org/pragma.html#pragma_synchronous, htt
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -51,14 +50,7 @@ from typing import Any, Literal, Protocol
 import orjson
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, text
 
-
-def _fdatasync(path: str) -> None:
-    """Flush a file's data to the disk (``fdatasync``)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
+from tradewire.core.files import fdatasync_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +296,7 @@ class SqlIdempotencyStore:
                 try:
                     _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > _WAL_MAX_PAGES:  # writers never let a passive round finish: wait for them once
-                        _fdatasync(self._path)  # what the passive rounds wrote, synced while no one waits
+                        fdatasync_path(self._path)  # what the passive rounds wrote, synced while no one waits
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # the frames that came meanwhile
                         with self._lock:  # our writers wait on the lock, not in SQLite's busy handler
                             conn.execute("PRAGMA wal_checkpoint(RESTART)")

@@ -141,8 +141,13 @@ def test_wal_starts_over_once_past_the_restart_size_under_steady_commits(tmp_pat
     from tradewire.persistence import store as store_module
 
     synced: list[tuple[str, int]] = []  # (file, restarts done when it was synced)
-    real_sync = store_module._fdatasync
-    monkeypatch.setattr(store_module, "_fdatasync", lambda p: (synced.append((p, store.wal_restarts)), real_sync(p)))
+    real_sync = store_module.fdatasync_path
+
+    def sync(p):
+        synced.append((p, store.wal_restarts))
+        return real_sync(p)
+
+    monkeypatch.setattr(store_module, "fdatasync_path", sync)
     path = tmp_path / "x.db"
     store = open_store(f"sqlite:///{path}", checkpoint_interval_s=0.01, wal_restart_mib=0.25)  # 64 pages
     try:
