@@ -49,7 +49,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, func, select, text
 
-from tradewire.core.files import fdatasync_path
+from tradewire.core.wal import checkpoint_round, prepare_checkpoint_connection
 from tradewire.model.events import OrderEvent, OrderFilled
 from tradewire.persistence.serialization import SerializationError, encode, is_registered, loads
 from tradewire.persistence.tables import events
@@ -269,25 +269,12 @@ class EventStore:
         conn = self.engine.raw_connection()
         db_path = self.engine.url.database
         try:
-            setup = conn.cursor()
-            setup.execute("PRAGMA busy_timeout=250")
-            setup.execute(f"PRAGMA journal_size_limit={64 * 2**20}")
-            setup.close()
+            raw = conn.driver_connection
+            prepare_checkpoint_connection(raw)
             while not self._stop_checkpoints.wait(interval_s):
                 try:
-                    cur = conn.cursor()
-                    _busy, wal_pages, _done = cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if wal_pages > self._wal_restart_pages:
-                        # the database file's pages written by the passive rounds reach the disk first, and a
-                        # passive round copies what came meanwhile: the RESTART then syncs only a few pages
-                        fdatasync_path(db_path)
-                        cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                        # RESTART blocks writers: ours wait on the commit lock (woken when it is done) rather
-                        # than in SQLite's busy handler, whose sleeps of 1, 2, 5, 10 ... ms overshoot
-                        with self._commit_lock:
-                            cur.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                    if checkpoint_round(raw, db_path, self._commit_lock, self._wal_restart_pages):
                         self.wal_restarts += 1
-                    cur.close()
                     self.checkpoints += 1
                 except Exception:  # busy or closing: the next round retries
                     continue

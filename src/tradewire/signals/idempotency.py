@@ -34,8 +34,8 @@ What is fsynced when (https://www.sqlite.org/pragma.html#pragma_synchronous, htt
   Under steady writes a passive round never completes (frames arrive while it fsyncs), so the WAL only starts
   over at the ``RESTART`` (or when alerts pause), which holds the writers while it copies what the passive
   rounds left and fsyncs. Short rounds (0.05 s) keep each fsync, and the writes that wait behind it, short.
-  The figures are in
-  :meth:`tradewire.persistence.store.EventStore._checkpoint_loop`, which follows the same policy.
+  Both stores follow one policy (:func:`tradewire.core.wal.checkpoint_round`); the figures are in
+  :meth:`tradewire.persistence.store.EventStore._checkpoint_loop`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from typing import Any, Literal, Protocol
 import orjson
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, text
 
-from tradewire.core.files import fdatasync_path
+from tradewire.core.wal import checkpoint_round, prepare_checkpoint_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,17 +289,12 @@ class SqlIdempotencyStore:
         synced and one more passive round runs, without holding the writers, so that the ``RESTART`` syncs only
         the last few milliseconds' pages (see :meth:`tradewire.persistence.store.EventStore._checkpoint_loop`).
         """
-        conn = sqlite3.connect(self._path, timeout=0.25, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute(f"PRAGMA journal_size_limit={64 * 2**20}")  # a reset WAL file is cut back to 64 MiB
+            prepare_checkpoint_connection(conn)
             while not self._stop.wait(self._checkpoint_interval_s):
                 try:
-                    _busy, wal_pages, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if wal_pages > _WAL_MAX_PAGES:  # writers never let a passive round finish: wait for them once
-                        fdatasync_path(self._path)  # what the passive rounds wrote, synced while no one waits
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # the frames that came meanwhile
-                        with self._lock:  # our writers wait on the lock, not in SQLite's busy handler
-                            conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                    checkpoint_round(conn, self._path, self._lock, _WAL_MAX_PAGES)  # our writers wait on the lock
                 except sqlite3.Error:  # busy or closing: the next round retries
                     continue
         finally:

@@ -138,16 +138,16 @@ def _wal_frames(path) -> int:
 
 
 def test_wal_starts_over_once_past_the_restart_size_under_steady_commits(tmp_path, monkeypatch):
-    from tradewire.persistence import store as store_module
+    from tradewire.core import wal
 
     synced: list[tuple[str, int]] = []  # (file, restarts done when it was synced)
-    real_sync = store_module.fdatasync_path
+    real_sync = wal.fdatasync_path
 
     def sync(p):
         synced.append((p, store.wal_restarts))
         return real_sync(p)
 
-    monkeypatch.setattr(store_module, "fdatasync_path", sync)
+    monkeypatch.setattr(wal, "fdatasync_path", sync)
     path = tmp_path / "x.db"
     store = open_store(f"sqlite:///{path}", checkpoint_interval_s=0.01, wal_restart_mib=0.25)  # 64 pages
     try:

@@ -1,8 +1,8 @@
-"""fdatasync_path: flushes a file, and says so; no file is not an error."""
+"""fdatasync_path (used before a WAL RESTART): flushes a file, and says so; no file is not an error."""
 
 from __future__ import annotations
 
-from tradewire.core.files import fdatasync_path
+from tradewire.core.wal import fdatasync_path
 
 
 def test_flushes_an_existing_file(tmp_path):
