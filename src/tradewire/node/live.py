@@ -44,6 +44,7 @@ Every order event, fill, position event, risk event and operator action is appen
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -75,6 +76,8 @@ __all__ = [
     "fill_row",
     "order_row",
 ]
+
+log = logging.getLogger("tradewire.node")
 
 LIST_PUBLISH_NS = 25_000_000  # longest a published orders/fills list may lag its rows (see _flush_views)
 LIVE_POLL_S = 0.005  # live data: longest wait for a command before the engine thread looks at the market data
@@ -216,6 +219,8 @@ class TradingNode(NodeCommands, NodeViews):
         )
         if self.webhook_service is not None:
             self.webhook_service.durability_barrier = self._recorder.barrier
+            # recovered alerts whose orders the store holds are not sent again, so handled marks can be batched
+            self.webhook_service.placed_check = self._placed_before
         self.started_ns = self.clock.timestamp_ns()
         self.kernel.start()
         self._run_requested = True
@@ -235,6 +240,12 @@ class TradingNode(NodeCommands, NodeViews):
             self.kernel.stop()
             self.state = "stopped"
         self._fail_pending_calls()
+        engine_stopped = self._thread is None or not self._thread.is_alive()
+        if self.webhook_service is not None and self._store is not None and engine_stopped:
+            try:
+                self.webhook_service.flush_dispatched()  # the handled marks the engine thread deferred
+            except Exception:  # left unmarked: the next start finds their orders in the event store
+                log.exception("webhook: could not mark the handled alerts on stop")
         if self._recorder is not None:
             self._recorder.flush_snapshots()  # the latest account and position snapshots before closing
         if self._store is not None:
@@ -384,6 +395,7 @@ class TradingNode(NodeCommands, NodeViews):
         if self.webhook_service is not None and self.state == "running":
             self._wake_pending = False  # before draining: an alert queued from now on wakes the loop again
             self.webhook_service.drain()
+            self.webhook_service.flush_dispatched(due_only=True)  # handled marks deferred past their interval
         if self._recorder is not None:
             if self._recorder.deferred:  # orders placed by commands or timers
                 self._recorder.barrier()
@@ -403,6 +415,13 @@ class TradingNode(NodeCommands, NodeViews):
             self.webhook_service.drain()
             if self._recorder is not None and self._recorder.deferred:
                 self._recorder.barrier()
+
+    def _placed_before(self, client_order_ids: tuple[str, ...]) -> bool:
+        """True if the event store holds a record of any of these orders (the webhook service's placed check)."""
+        store = self._store
+        if store is None:
+            raise RuntimeError("the event store is not open")
+        return bool(store.recorded_client_order_ids(client_order_ids))
 
     def _wake(self) -> None:
         """Wake the engine loop from any thread (a no-op entry on the command queue), once per drain.

@@ -653,6 +653,19 @@ class EventStore:
                 return
             cursor = rows[-1][0]
 
+    def recorded_client_order_ids(self, client_order_ids: Iterable[str]) -> set[str]:
+        """Which of ``client_order_ids`` have at least one committed record (any kind, any order event).
+
+        Uses the ``client_order_id`` index; records still queued for the writer are not seen (call
+        :meth:`flush` first for those). Used after a restart to tell whether an order was already placed.
+        """
+        ids = list(dict.fromkeys(map(str, client_order_ids)))
+        if not ids:
+            return set()
+        q = select(events.c.client_order_id).where(events.c.client_order_id.in_(ids)).distinct()
+        with self.engine.connect() as conn:
+            return {r for (r,) in conn.execute(q)}
+
     def fill_keys(self) -> set[tuple[str, str]]:
         """``(instrument_id, trade_id)`` of every stored ``OrderFilled`` (for exactly-once checks)."""
         q = select(events.c.instrument_id, events.c.trade_id).where(events.c.kind == "OrderFilled")

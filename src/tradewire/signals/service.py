@@ -16,13 +16,20 @@ Checks, in this order (each failure returns its status and a JSON reason and pla
 9. the intent is queued for the engine thread and 202 is returned with the reserved client order ids.
    The engine loop calls :meth:`WebhookService.drain`, which plans orders against the current position,
    sends the commands to ``RiskEngine.execute`` and marks the intents handled in the store (one
-   statement per drained batch).
+   statement per drained batch, or per ``mark_interval_s`` with a placed check, see below).
 
 Crash safety: an alert answered 202 is in the database before the answer is sent. When the service is
 built on a store that holds intents not yet handled (the process died between the 202 and the drain),
 they are queued again, oldest first, with the client order ids reserved the first time, so the OMS or the
 venue refuses a duplicate if the first attempt did get through. An intent older than ``recover_max_age_s``
 is not placed (a signal that old is stale): it is marked dropped and recorded as ``expired``.
+
+With a *placed check* (``placed_check``: the node looks client order ids up in its event store, where an
+order's first events are committed durably before the venue gets it), a recovered intent whose orders are
+already recorded is not sent again: it is marked handled and recorded as ``submitted``, "placed before the
+restart". That closes the window between sending an intent's orders and marking it handled, so with the check
+the marks are deferred and written in batches (:class:`tradewire.signals.marks.DispatchMarks`, every
+``mark_interval_s``); :meth:`WebhookService.flush_dispatched` writes them at once (the node calls it on stop).
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ from tradewire.signals.intents import (
     to_quantity,
 )
 from tradewire.signals.mapping import SymbolMapper
+from tradewire.signals.marks import DispatchMarks
 from tradewire.signals.ratelimit import TokenBucket
 from tradewire.signals.records import AlertLog, AlertRecord
 from tradewire.signals.schema import (
@@ -235,6 +243,13 @@ class WebhookService:
         Called by :meth:`drain` (engine thread) after dispatching and before marking intents handled in the
         idempotency store, so whatever dispatching recorded is durable first (e.g.
         :meth:`tradewire.persistence.EventRecorder.barrier`). Settable as the attribute.
+    placed_check : Callable[[tuple[str, ...]], bool] | None
+        ``check(client_order_ids)``: True if any of these orders was already recorded (e.g. in the event
+        store). Consulted for intents recovered after a restart (see the module docstring); when set, handled
+        intents are marked in batches every ``mark_interval_s``. Settable as the attribute (the node sets it
+        once its event store is open). None (default): recovered intents are sent again, marks per drain.
+    mark_interval_s : float
+        Longest deferral of the handled marks when ``placed_check`` is set (seconds, default 0.05).
 
     Raises
     ------
@@ -248,6 +263,7 @@ class WebhookService:
         queue_size: int = 10_000, max_records: int = 10_000, wakeup: Callable[[], None] | None = None,
         recover_max_age_s: float = 60.0, stage_hook: StageHook | None = None,
         durability_barrier: Callable[[], None] | None = None,
+        placed_check: Callable[[tuple[str, ...]], bool] | None = None, mark_interval_s: float = 0.05,
     ) -> None:  # fmt: skip
         if not sources:
             raise ValueError("at least one webhook source must be configured")
@@ -272,6 +288,9 @@ class WebhookService:
         self._today: date | None = None
         self.stage_hook = stage_hook
         self.durability_barrier = durability_barrier
+        self.placed_check = placed_check
+        self._marks = DispatchMarks(store, mark_interval_s)
+        self._recovered: set[str] = set()  # keys of recovered intents not yet drained
         self.recovered = self._recover(recover_max_age_s)
 
     def _recover(self, max_age_s: float) -> int:
@@ -294,6 +313,7 @@ class WebhookService:
             self._log.add(AlertRecord(claimed_ns, source, 202, "accepted", "recovered after a restart",
                                       alert_key=key, client_order_ids=ids))  # fmt: skip
             self._queue.put_nowait(intent)
+            self._recovered.add(key)
             n += 1
         self._store.mark_dispatched(stale, state=2)
         if n:
@@ -641,6 +661,9 @@ class WebhookService:
     def drain(self, max_items: int | None = None) -> int:
         """Plan and send queued intents (call from the engine thread). Returns how many were processed.
 
+        The handled intents are then marked in the store, after ``durability_barrier``: at once, or with a
+        ``placed_check`` once :meth:`flush_dispatched` finds them due (this call checks that too).
+
         Raises
         ------
         RuntimeError
@@ -657,6 +680,14 @@ class WebhookService:
                 except queue.Empty:
                     break
                 n += 1
+                if self._recovered and intent.alert_key in self._recovered:
+                    self._recovered.discard(intent.alert_key)
+                    placed = self._placed_before_restart(intent)
+                    if placed is None:
+                        continue  # not verifiable now: left unmarked for the next start
+                    if placed:
+                        handled.append(intent.alert_key)
+                        continue
                 handled.append(intent.alert_key)
                 if self.stage_hook is not None:
                     self.stage_hook(intent.alert_key, "dequeued", time.time_ns())
@@ -664,12 +695,42 @@ class WebhookService:
                 if self.stage_hook is not None:
                     self.stage_hook(intent.alert_key, "dispatched", time.time_ns())
         finally:
-            mark = getattr(self._store, "mark_dispatched", None)
-            if handled and mark is not None:
-                if self.durability_barrier is not None:
-                    self.durability_barrier()  # raises if the records are not durable: the intents stay queued
-                mark(handled)
+            self._marks.add(handled)
+            if self.placed_check is None or self._marks.due():
+                self._marks.flush(self.durability_barrier)  # raises if not durable: the intents stay unmarked
         return n
+
+    def flush_dispatched(self, due_only: bool = False) -> int:
+        """Mark the handled intents in the store now (engine thread), after ``durability_barrier``.
+
+        ``due_only``: only if the oldest has waited ``mark_interval_s`` (the engine loop calls it so between
+        alerts). Returns how many were marked; an exception from the barrier or the store propagates and the
+        intents stay unmarked.
+        """
+        if due_only and not self._marks.due():
+            return 0
+        return self._marks.flush(self.durability_barrier)
+
+    def _placed_before_restart(self, intent: AlertIntent) -> bool | None:
+        """For a recovered intent: True if its orders were recorded before the restart (then recorded as
+        submitted, not sent again), False if not or there is no check, None if the check failed."""
+        check = self.placed_check
+        if check is None:
+            return False
+        ids = tuple(map(str, intent.client_order_ids))
+        try:
+            placed = check(ids)
+        except Exception:
+            log.exception("webhook alert %s: could not check whether it was placed before the restart", ids)
+            self._log.update(intent.alert_key, "failed", "recovered; could not check whether it was placed", ids,
+                             self._clock.timestamp_ns())  # fmt: skip
+            return None
+        if placed:
+            log.warning("webhook alert %s was placed before the restart (%s): not sent again",
+                        intent.alert_key[:12], ", ".join(ids))  # fmt: skip
+            self._log.update(intent.alert_key, "submitted", "placed before the restart; not sent again", ids,
+                             self._clock.timestamp_ns())  # fmt: skip
+        return bool(placed)
 
     def _dispatch(self, intent: AlertIntent) -> None:
         ts = self._clock.timestamp_ns()

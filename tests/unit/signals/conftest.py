@@ -85,6 +85,19 @@ def make_harness(tmp_path: Path, **cfg) -> Harness:
     return Harness(service, clock, cache, account, bus, commands)
 
 
+def restart(h: Harness, home: Path, now_ns: int, **kw) -> tuple[WebhookService, list]:
+    """A new service (a restarted process) on the database file in ``home`` of harness ``h``; returns it and
+    the list its ``RiskEngine.execute`` commands go to. ``kw`` go to :class:`WebhookService`."""
+    bus = MessageBus()
+    commands: list = []
+    bus.register("RiskEngine.execute", commands.append)
+    cfg = SourceConfig(secret=SECRET, default_venue="BINANCE", rate_per_s=Decimal(1000), burst=1000)
+    store = SqlIdempotencyStore(home / "webhook.sqlite")
+    svc = WebhookService({"tradingview": cfg}, store, TestClock(now_ns), bus=bus, market=h.cache, account=h.account,
+                         **kw)  # fmt: skip
+    return svc, commands
+
+
 @pytest.fixture
 def harness(tmp_path) -> Harness:
     return make_harness(tmp_path)
@@ -92,7 +105,7 @@ def harness(tmp_path) -> Harness:
 
 @pytest.fixture
 def tv(tmp_path):
-    """Constants and builders: ``tv.alert(**fields)``, ``tv.make(**source_config)``."""
+    """Constants and builders: ``tv.alert(**fields)``, ``tv.make(**source_config)``, ``tv.restart(h, home, now)``."""
     from types import SimpleNamespace
 
     counter = iter(range(1_000_000))
@@ -102,4 +115,4 @@ def tv(tmp_path):
         d.mkdir()
         return make_harness(d, **cfg)
 
-    return SimpleNamespace(SECRET=SECRET, T0=T0, T0_NS=T0_NS, BTC=BTC, alert=alert, make=make)
+    return SimpleNamespace(SECRET=SECRET, T0=T0, T0_NS=T0_NS, BTC=BTC, alert=alert, make=make, restart=restart)

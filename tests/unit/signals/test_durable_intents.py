@@ -5,28 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from decimal import Decimal
 
-from tradewire.core.bus import MessageBus
-from tradewire.core.clock import TestClock
 from tradewire.model.commands import SubmitOrder, SubmitOrderList
 from tradewire.model.enums import OrderSide
-from tradewire.signals.config import SourceConfig
 from tradewire.signals.idempotency import SqlIdempotencyStore
-from tradewire.signals.service import WebhookService, intent_from_json, intent_to_json
-
-
-def _restart(h, tmp_path, now_ns, **kw):
-    """A new service (a restarted process) on the same database file as harness ``h``."""
-    clock = TestClock(now_ns)
-    bus = MessageBus()
-    commands: list = []
-    bus.register("RiskEngine.execute", commands.append)
-    cfg = SourceConfig(secret="test-secret-0123456789abcdef", default_venue="BINANCE", rate_per_s=Decimal(1000),
-                       burst=1000)  # fmt: skip
-    store = SqlIdempotencyStore(tmp_path / "webhook.sqlite")
-    svc = WebhookService({"tradingview": cfg}, store, clock, bus=bus, market=h.cache, account=h.account, **kw)
-    return svc, commands
+from tradewire.signals.service import intent_from_json, intent_to_json
 
 
 def test_accepting_an_alert_is_one_statement_and_one_commit(tv):
@@ -59,7 +42,7 @@ def test_intent_accepted_before_a_crash_is_placed_after_the_restart(tv, tmp_path
     assert r.status_code == 202
     # the process dies here: the 202 was sent, the engine never drained the intent
     home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
-    svc, commands = _restart(h, home, tv.T0_NS + 5 * 10**9)
+    svc, commands = tv.restart(h, home, tv.T0_NS + 5 * 10**9)
     assert svc.recovered == 1
     assert svc.drain() == 1
     (cmd,) = commands
@@ -67,7 +50,7 @@ def test_intent_accepted_before_a_crash_is_placed_after_the_restart(tv, tmp_path
     assert str(cmd.order.client_order_id) == r.body["client_order_ids"][0]  # the ids reserved the first time
     assert (cmd.order.side, cmd.order.quantity.raw) == (OrderSide.SELL, 20_000_000)  # 0.02 BTC at scale 1e9
     assert [x.outcome for x in svc.recent_alerts(5)] == ["submitted"]
-    again, commands2 = _restart(h, home, tv.T0_NS + 6 * 10**9)  # handled once: a second restart places nothing
+    again, commands2 = tv.restart(h, home, tv.T0_NS + 6 * 10**9)  # handled once: a second restart places nothing
     assert again.recovered == 0 and again.drain() == 0 and commands2 == []
     dup = again.handle("tradingview", json.dumps(tv.alert(action="sell", quantity="0.02", alert_id="before-crash"))
                        .encode(), "application/json", None, {})  # fmt: skip
@@ -78,7 +61,7 @@ def test_a_bracket_is_recovered_as_the_same_order_list(tv, tmp_path):
     h = tv.make()
     r = h.post(tv.alert(order_type="limit", price="60000", stop_loss="59000", take_profit="62000", alert_id="b"))
     home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
-    svc, commands = _restart(h, home, tv.T0_NS + 10**9)
+    svc, commands = tv.restart(h, home, tv.T0_NS + 10**9)
     svc.drain()
     (cmd,) = commands
     assert isinstance(cmd, SubmitOrderList)
@@ -89,11 +72,11 @@ def test_a_stale_intent_is_not_placed_after_a_long_outage(tv, tmp_path):
     h = tv.make()
     assert h.post(tv.alert(alert_id="old")).status_code == 202
     home = next(p for p in tmp_path.iterdir() if (p / "webhook.sqlite").exists())
-    svc, commands = _restart(h, home, tv.T0_NS + 600 * 10**9, recover_max_age_s=60)
+    svc, commands = tv.restart(h, home, tv.T0_NS + 600 * 10**9, recover_max_age_s=60)
     assert svc.recovered == 0 and svc.drain() == 0 and commands == []
     rec = svc.recent_alerts(1)[0]
     assert rec.outcome == "expired" and "600 s" in rec.reason
-    again, _ = _restart(h, home, tv.T0_NS + 601 * 10**9, recover_max_age_s=60)
+    again, _ = tv.restart(h, home, tv.T0_NS + 601 * 10**9, recover_max_age_s=60)
     assert again.recent_alerts(5) == []  # dropped once, not reported again
 
 
