@@ -18,18 +18,8 @@ Checks, in this order (each failure returns its status and a JSON reason and pla
    sends the commands to ``RiskEngine.execute`` and marks the intents handled in the store (one
    statement per drained batch, or per ``mark_interval_s`` with a placed check, see below).
 
-Crash safety: an alert answered 202 is in the database before the answer is sent. When the service is
-built on a store that holds intents not yet handled (the process died between the 202 and the drain),
-they are queued again, oldest first, with the client order ids reserved the first time, so the OMS or the
-venue refuses a duplicate if the first attempt did get through. An intent older than ``recover_max_age_s``
-is not placed (a signal that old is stale): it is marked dropped and recorded as ``expired``.
-
-With a *placed check* (``placed_check``: the node looks client order ids up in its event store, where an
-order's first events are committed durably before the venue gets it), a recovered intent whose orders are
-already recorded is not sent again: it is marked handled and recorded as ``submitted``, "placed before the
-restart". That closes the window between sending an intent's orders and marking it handled, so with the check
-the marks are deferred and written in batches (:class:`tradewire.signals.marks.DispatchMarks`, every
-``mark_interval_s``); :meth:`WebhookService.flush_dispatched` writes them at once (the node calls it on stop).
+Crash safety and the engine side (recovery after a restart, batched handled marks): see
+:mod:`tradewire.signals.dispatch`.
 """
 
 from __future__ import annotations
@@ -44,14 +34,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
-
-import orjson
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.clock import Clock
 from tradewire.model.enums import TimeInForce
-from tradewire.model.identifiers import ClientOrderId, InstrumentId, OrderListId, StrategyId
+from tradewire.model.identifiers import InstrumentId, OrderListId, StrategyId
 from tradewire.signals.auth import (
     SIGNATURE_HEADER,
     check_freshness,
@@ -61,6 +48,7 @@ from tradewire.signals.auth import (
     resolve_client_ip,
 )
 from tradewire.signals.config import SourceConfig, WebhookSettings
+from tradewire.signals.dispatch import IntentDispatch, intent_to_json
 from tradewire.signals.idempotency import IdempotencyStore, SqlIdempotencyStore, StoredResult
 from tradewire.signals.intents import (
     AccountView,
@@ -81,7 +69,6 @@ from tradewire.signals.schema import (
     TARGET_ACTIONS,
     Action,
     AlertError,
-    AlertOrderType,
     AlertTimeInForce,
     QuantityType,
     TradingViewAlert,
@@ -92,7 +79,6 @@ from tradewire.signals.text_format import parse_text_body
 
 log = logging.getLogger("tradewire.signals")
 
-RISK_ENDPOINT = "RiskEngine.execute"
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
 _ADDRESS_CACHE = 4096
@@ -111,58 +97,6 @@ class WebhookResult:
     body: dict
     headers: dict[str, str] = field(default_factory=dict)
     pending_key: str | None = None
-
-
-def intent_to_json(intent: AlertIntent) -> str:
-    """Serialize an :class:`AlertIntent` (exact decimals as strings) for the idempotency store.
-
-    Compact JSON written with orjson (a tenth of the standard library's cost with ``separators``, which builds
-    a new encoder per call); :func:`intent_from_json` reads it, and what earlier versions wrote.
-    """
-
-    # orjson writes the identifiers (``str`` subclasses) as their text and the enums (``str`` values) as their
-    # value, so they go in as they are (the text is byte-identical to converting them first); Decimals it
-    # does not know, and they are written as strings.
-    q, px, sl, tp = intent.quantity, intent.price, intent.stop_loss, intent.take_profit
-    return orjson.dumps(
-        {
-            "alert_key": intent.alert_key, "source": intent.source, "strategy_id": intent.strategy_id,
-            "instrument_id": intent.instrument_id, "action": intent.action,
-            "quantity": None if q is None else str(q), "quantity_type": intent.quantity_type,
-            "order_type": intent.order_type, "price": None if px is None else str(px),
-            "stop_loss": None if sl is None else str(sl), "take_profit": None if tp is None else str(tp),
-            "time_in_force": intent.time_in_force, "client_order_ids": intent.client_order_ids,
-            "order_list_id": intent.order_list_id, "ts_init": intent.ts_init,
-        }
-    ).decode()  # fmt: skip
-
-
-def intent_from_json(text: str) -> AlertIntent:
-    """Inverse of :func:`intent_to_json`.
-
-    Raises
-    ------
-    ValueError
-        If ``text`` is not a serialized intent (bad JSON, missing field, unknown enum value).
-    """
-    try:
-        d: dict[str, Any] = json.loads(text)
-
-        def dec(v: str | None) -> Decimal | None:
-            return None if v is None else Decimal(v)
-
-        return AlertIntent(
-            alert_key=d["alert_key"], source=d["source"], strategy_id=StrategyId(d["strategy_id"]),
-            instrument_id=InstrumentId(d["instrument_id"]), action=Action(d["action"]),
-            quantity=dec(d["quantity"]), quantity_type=QuantityType(d["quantity_type"]),
-            order_type=AlertOrderType(d["order_type"]), price=dec(d["price"]), stop_loss=dec(d["stop_loss"]),
-            take_profit=dec(d["take_profit"]), time_in_force=TimeInForce(d["time_in_force"]),
-            client_order_ids=tuple(ClientOrderId(i) for i in d["client_order_ids"]),
-            order_list_id=None if d["order_list_id"] is None else OrderListId(d["order_list_id"]),
-            ts_init=int(d["ts_init"]),
-        )  # fmt: skip
-    except (KeyError, TypeError, ArithmeticError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not a serialized alert intent: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +140,7 @@ class _Source:
         return hit
 
 
-class WebhookService:
+class WebhookService(IntentDispatch):
     """Receive alerts for several sources and feed order intents to the engine.
 
     Parameters
@@ -293,33 +227,6 @@ class WebhookService:
         self._recovered: set[str] = set()  # keys of recovered intents not yet drained
         self.recovered = self._recover(recover_max_age_s)
 
-    def _recover(self, max_age_s: float) -> int:
-        """Queue the intents a previous process accepted but did not hand to the engine; return how many."""
-        undispatched = getattr(self._store, "undispatched", None)
-        if undispatched is None:
-            return 0
-        now = self._clock.timestamp_ns()
-        stale: list[str] = []
-        n = 0
-        for key, source, claimed_ns, text in undispatched():
-            intent = intent_from_json(text)
-            ids = tuple(str(i) for i in intent.client_order_ids)
-            if now - claimed_ns > max_age_s * _NS:
-                stale.append(key)
-                reason = f"accepted {(now - claimed_ns) / _NS:.0f} s before a restart; older than {max_age_s:g} s"
-                self._log.add(AlertRecord(now, source, 202, "expired", reason, alert_key=key, client_order_ids=ids))
-                log.warning("webhook alert %s not placed after restart: %s", key[:12], reason)
-                continue
-            self._log.add(AlertRecord(claimed_ns, source, 202, "accepted", "recovered after a restart",
-                                      alert_key=key, client_order_ids=ids))  # fmt: skip
-            self._queue.put_nowait(intent)
-            self._recovered.add(key)
-            n += 1
-        self._store.mark_dispatched(stale, state=2)
-        if n:
-            log.warning("webhook: %d accepted alert(s) recovered after a restart, queued for the engine", n)
-        return n
-
     @classmethod
     def from_settings(
         cls, settings: WebhookSettings, clock: Clock, bus: MessageBus | None = None,
@@ -341,11 +248,6 @@ class WebhookService:
     def recent_alerts(self, limit: int = 100, source: str | None = None) -> list[AlertRecord]:
         """The newest alert records (newest first)."""
         return self._log.recent(limit, source)
-
-    @property
-    def pending_intents(self) -> int:
-        """Intents waiting for :meth:`drain`."""
-        return self._queue.qsize()
 
     # -- HTTP side ---------------------------------------------------------------------------------
     def reject(self, source: str, status: int, reason: str, client_ip: str | None = None) -> WebhookResult:
@@ -656,100 +558,3 @@ class WebhookService:
             if found is not None:
                 return found
         return result
-
-    # -- engine side -------------------------------------------------------------------------------
-    def drain(self, max_items: int | None = None) -> int:
-        """Plan and send queued intents (call from the engine thread). Returns how many were processed.
-
-        The handled intents are then marked in the store, after ``durability_barrier``: at once, or with a
-        ``placed_check`` once :meth:`flush_dispatched` finds them due (this call checks that too).
-
-        Raises
-        ------
-        RuntimeError
-            If the service was built without ``bus``, ``market`` and ``account``.
-        """
-        if self._planner is None or self._bus is None:
-            raise RuntimeError("WebhookService.drain needs bus, market and account")
-        n = 0
-        handled: list[str] = []
-        try:
-            while max_items is None or n < max_items:
-                try:
-                    intent = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                n += 1
-                if self._recovered and intent.alert_key in self._recovered:
-                    self._recovered.discard(intent.alert_key)
-                    placed = self._placed_before_restart(intent)
-                    if placed is None:
-                        continue  # not verifiable now: left unmarked for the next start
-                    if placed:
-                        handled.append(intent.alert_key)
-                        continue
-                handled.append(intent.alert_key)
-                if self.stage_hook is not None:
-                    self.stage_hook(intent.alert_key, "dequeued", time.time_ns())
-                self._dispatch(intent)
-                if self.stage_hook is not None:
-                    self.stage_hook(intent.alert_key, "dispatched", time.time_ns())
-        finally:
-            self._marks.add(handled)
-            if self.placed_check is None or self._marks.due():
-                self._marks.flush(self.durability_barrier)  # raises if not durable: the intents stay unmarked
-        return n
-
-    def flush_dispatched(self, due_only: bool = False) -> int:
-        """Mark the handled intents in the store now (engine thread), after ``durability_barrier``.
-
-        ``due_only``: only if the oldest has waited ``mark_interval_s`` (the engine loop calls it so between
-        alerts). Returns how many were marked; an exception from the barrier or the store propagates and the
-        intents stay unmarked.
-        """
-        if due_only and not self._marks.due():
-            return 0
-        return self._marks.flush(self.durability_barrier)
-
-    def _placed_before_restart(self, intent: AlertIntent) -> bool | None:
-        """For a recovered intent: True if its orders were recorded before the restart (then recorded as
-        submitted, not sent again), False if not or there is no check, None if the check failed."""
-        check = self.placed_check
-        if check is None:
-            return False
-        ids = tuple(map(str, intent.client_order_ids))
-        try:
-            placed = check(ids)
-        except Exception:
-            log.exception("webhook alert %s: could not check whether it was placed before the restart", ids)
-            self._log.update(intent.alert_key, "failed", "recovered; could not check whether it was placed", ids,
-                             self._clock.timestamp_ns())  # fmt: skip
-            return None
-        if placed:
-            log.warning("webhook alert %s was placed before the restart (%s): not sent again",
-                        intent.alert_key[:12], ", ".join(ids))  # fmt: skip
-            self._log.update(intent.alert_key, "submitted", "placed before the restart; not sent again", ids,
-                             self._clock.timestamp_ns())  # fmt: skip
-        return bool(placed)
-
-    def _dispatch(self, intent: AlertIntent) -> None:
-        ts = self._clock.timestamp_ns()
-        try:
-            plan = self._planner.plan(intent)
-        except PlanningError as exc:
-            log.warning("webhook alert %s refused by planner: %s", intent.alert_key[:12], exc)
-            self._log.update(intent.alert_key, "rejected", str(exc), (), ts)
-            return
-        except Exception as exc:
-            log.exception("webhook alert %s: planning failed", intent.alert_key[:12])
-            self._log.update(intent.alert_key, "failed", f"planning failed: {type(exc).__name__}", (), ts)
-            return
-        try:
-            for cmd in plan.commands:
-                self._bus.send(RISK_ENDPOINT, cmd)
-        except Exception as exc:
-            log.exception("webhook alert %s: sending to %s failed", intent.alert_key[:12], RISK_ENDPOINT)
-            ids = tuple(str(i) for i in plan.client_order_ids)
-            self._log.update(intent.alert_key, "failed", f"send failed: {type(exc).__name__}", ids, ts)
-            return
-        self._log.update(intent.alert_key, plan.outcome, plan.reason, tuple(map(str, plan.client_order_ids)), ts)

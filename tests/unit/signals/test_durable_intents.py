@@ -8,8 +8,8 @@ import sqlite3
 
 from tradewire.model.commands import SubmitOrder, SubmitOrderList
 from tradewire.model.enums import OrderSide
+from tradewire.signals.dispatch import intent_from_json, intent_to_json
 from tradewire.signals.idempotency import SqlIdempotencyStore
-from tradewire.signals.service import intent_from_json, intent_to_json
 
 
 def test_accepting_an_alert_is_one_statement_and_one_commit(tv):

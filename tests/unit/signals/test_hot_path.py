@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tradewire.signals import service as service_module
-from tradewire.signals.service import intent_from_json, intent_to_json
+from tradewire.signals.dispatch import intent_from_json, intent_to_json
 
 
 def test_allowlist_verdicts_stay_per_address_when_remembered(tv):

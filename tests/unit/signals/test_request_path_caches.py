@@ -16,9 +16,9 @@ import pytest
 
 from tradewire.model.instruments import crypto_spot
 from tradewire.signals.config import FuturesRollConfig, SourceConfig
+from tradewire.signals.dispatch import intent_from_json, intent_to_json
 from tradewire.signals.mapping import SymbolMapper
 from tradewire.signals.schema import AlertError, parse_json_body
-from tradewire.signals.service import intent_from_json, intent_to_json
 
 
 def _reference_text(intent) -> str:
