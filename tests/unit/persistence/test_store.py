@@ -35,6 +35,8 @@ def test_append_and_read_every_record_type(store):
     assert {g.record.client_order_id for g in store.read(client_order_id="O-1")} == {"O-1"}
     assert [g.seq for g in store.read(since_seq=3, until_seq=5)] == [4, 5]
     assert store.fill_keys() == {("BTCUSDT.BINANCE", "T-1"), ("BTCUSDT.BINANCE", "T-2")}
+    assert store.recorded_client_order_ids(["O-1", "O-1", "O-nope"]) == {"O-1"}
+    assert store.recorded_client_order_ids([]) == set()
 
 
 def test_batched_appends_commit_on_flush_and_keep_call_order(store):
