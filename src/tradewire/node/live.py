@@ -3,7 +3,8 @@ an exchange's public market-data streams through ccxt (``NodeConfig.live_data``,
 
 This module holds the lifecycle, the engine loop and the push of updates; the configuration lives in
 :mod:`tradewire.node.config`, the read models in :mod:`tradewire.node.views` and the operator command queue
-and handlers in :mod:`tradewire.node.commands` (both mixed into :class:`TradingNode`).
+and handlers in :mod:`tradewire.node.commands`, and the webhook hand-off in :mod:`tradewire.node.webhook` (all
+three mixed into :class:`TradingNode`).
 
 Threads
 -------
@@ -44,7 +45,6 @@ Every order event, fill, position event, risk event and operator action is appen
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -63,6 +63,7 @@ from tradewire.node.config import NodeConfig, bundled_sample, open_live_source
 from tradewire.node.kernel import Kernel, VenueConfig
 from tradewire.node.replay import BinanceReplay
 from tradewire.node.views import Ladder, NodeViews, TradeHistory, alert_row, fill_row, order_row
+from tradewire.node.webhook import NodeWebhook
 from tradewire.orderflow.engine import OrderFlowEngine
 from tradewire.venues.paper.config import BookLevel, PaperVenueConfig
 
@@ -77,14 +78,12 @@ __all__ = [
     "order_row",
 ]
 
-log = logging.getLogger("tradewire.node")
-
 LIST_PUBLISH_NS = 25_000_000  # longest a published orders/fills list may lag its rows (see _flush_views)
 LIVE_POLL_S = 0.005  # live data: longest wait for a command before the engine thread looks at the market data
 Listener = Callable[[str, Any], None]
 
 
-class TradingNode(NodeCommands, NodeViews):
+class TradingNode(NodeCommands, NodeViews, NodeWebhook):
     """A paper-trading node on the wall clock, fed by replayed or live market data (see module docstring).
 
     Raises
@@ -190,21 +189,6 @@ class TradingNode(NodeCommands, NodeViews):
         }
         self._refresh_snapshot()
 
-    def _build_webhook(self, enabled: bool | None) -> Any:
-        import os
-
-        if enabled is None:
-            enabled = bool(os.environ.get("TRADEWIRE_WEBHOOK_SECRET") or os.environ.get("TRADEWIRE_WEBHOOK_SOURCES"))
-        if not enabled:
-            return None
-        from tradewire.signals.config import WebhookSettings
-        from tradewire.signals.service import WebhookService
-
-        k = self.kernel
-        return WebhookService.from_settings(
-            WebhookSettings(), self.clock, bus=k.bus, market=k.cache, account=k.portfolio, wakeup=self._wake
-        )
-
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Open the event store, start strategies and the engine thread."""
@@ -240,12 +224,7 @@ class TradingNode(NodeCommands, NodeViews):
             self.kernel.stop()
             self.state = "stopped"
         self._fail_pending_calls()
-        engine_stopped = self._thread is None or not self._thread.is_alive()
-        if self.webhook_service is not None and self._store is not None and engine_stopped:
-            try:
-                self.webhook_service.flush_dispatched()  # the handled marks the engine thread deferred
-            except Exception:  # left unmarked: the next start finds their orders in the event store
-                log.exception("webhook: could not mark the handled alerts on stop")
+        self._flush_alert_marks()
         if self._recorder is not None:
             self._recorder.flush_snapshots()  # the latest account and position snapshots before closing
         if self._store is not None:
@@ -403,45 +382,6 @@ class TradingNode(NodeCommands, NodeViews):
         self._flush_views()
         if ran:
             self._refresh_snapshot()
-
-    def _serve_alerts(self) -> None:
-        """Drain the queued webhook intents now, if any (engine thread): a preemption point inside longer engine
-        work such as the periodic snapshot refresh, so an alert does not wait for all of it."""
-        if (
-            self._wake_pending and self.webhook_service is not None and self.state == "running"
-            and threading.current_thread() is self._thread
-        ):  # fmt: skip
-            self._wake_pending = False  # as in _service: an alert queued from now on wakes the loop again
-            self.webhook_service.drain()
-            if self._recorder is not None and self._recorder.deferred:
-                self._recorder.barrier()
-
-    def _placed_before(self, client_order_ids: tuple[str, ...]) -> bool:
-        """True if the event store holds a record of any of these orders (the webhook service's placed check)."""
-        store = self._store
-        if store is None:
-            raise RuntimeError("the event store is not open")
-        return bool(store.recorded_client_order_ids(client_order_ids))
-
-    def _wake(self) -> None:
-        """Wake the engine loop from any thread (a no-op entry on the command queue), once per drain.
-
-        While a wake-up is pending (queued, and the engine has not started its next webhook drain) further
-        alerts add nothing: that drain takes them all. Under load this is one queue entry and one engine
-        wake-up per batch instead of per alert. The engine clears the flag before it drains, so an alert
-        queued after the drain looked at the queue always queues a new wake-up.
-
-        After queueing a wake-up the calling thread releases the GIL (``time.sleep(0)``), so the woken engine
-        thread takes it at once instead of waiting until the caller (the API's event loop, answering the
-        request) blocks or is forced off after a switch interval (Python docs, ``sys.setswitchinterval``):
-        the alert reaches the venue first and the HTTP answer follows. ``benchmarks/webhook.py`` at 500/s,
-        three interleaved pairs of runs: request -> ``OrderAccepted`` median 13.4/1.8/2.0 ms with it against
-        50.8/2.9/4.3 ms without, alerts over 5 ms 4,828/1,674/1,233 against 5,299/2,910/3,477 (of 7,500).
-        """
-        if not self._wake_pending:
-            self._wake_pending = True
-            self._calls.put((None, None))
-            time.sleep(0)  # hand the GIL to the engine thread now (see above)
 
     # -- push -----------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
