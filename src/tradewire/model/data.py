@@ -8,6 +8,7 @@ constructors (no validation in the hot path); loaders validate the input they pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tradewire.model.enums import AggressorSide, BarAggregation, BookAction, BookSide, PriceType
 from tradewire.model.identifiers import InstrumentId, TradeId
@@ -22,10 +23,14 @@ _AGG_NS = {
 }
 
 
+# the slots, also compared in this order by __eq__
+_QUOTETICK_FIELDS = ("ask_price", "ask_size", "bid_price", "bid_size", "instrument_id", "ts_event", "ts_init")
+
+
 class QuoteTick:
     """Top of book: best bid/ask prices and sizes."""
 
-    __slots__ = ("ask_price", "ask_size", "bid_price", "bid_size", "instrument_id", "ts_event", "ts_init")
+    __slots__ = _QUOTETICK_FIELDS
 
     def __init__(
         self, instrument_id: InstrumentId, bid_price: Price, ask_price: Price, bid_size: Quantity,
@@ -46,15 +51,19 @@ class QuoteTick:
         )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, QuoteTick) and all(getattr(self, s) == getattr(other, s) for s in QuoteTick.__slots__)
+        return isinstance(other, QuoteTick) and all(getattr(self, s) == getattr(other, s) for s in _QUOTETICK_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# the slots, also compared in this order by __eq__
+_TRADETICK_FIELDS = ("aggressor_side", "instrument_id", "price", "size", "trade_id", "ts_event", "ts_init")
 
 
 class TradeTick:
     """A public trade (match) with the aggressor (taker) side when the venue tells it."""
 
-    __slots__ = ("aggressor_side", "instrument_id", "price", "size", "trade_id", "ts_event", "ts_init")
+    __slots__ = _TRADETICK_FIELDS
 
     def __init__(
         self, instrument_id: InstrumentId, price: Price, size: Quantity, aggressor_side: AggressorSide,
@@ -75,7 +84,7 @@ class TradeTick:
         )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TradeTick) and all(getattr(self, s) == getattr(other, s) for s in TradeTick.__slots__)
+        return isinstance(other, TradeTick) and all(getattr(self, s) == getattr(other, s) for s in _TRADETICK_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -136,10 +145,14 @@ class BarType:
         return cls(InstrumentId(parts[0]), BarSpecification.from_str("-".join(parts[1:])))
 
 
+# the slots, also compared in this order by __eq__
+_BAR_FIELDS = ("bar_type", "close", "high", "low", "open", "ts_event", "ts_init", "volume")
+
+
 class Bar:
     """An OHLCV bar. ``ts_event`` is the bar's **close** time (end of the interval)."""
 
-    __slots__ = ("bar_type", "close", "high", "low", "open", "ts_event", "ts_init", "volume")
+    __slots__ = _BAR_FIELDS
 
     def __init__(
         self, bar_type: BarType, open: Price, high: Price, low: Price, close: Price, volume: Quantity,
@@ -166,7 +179,7 @@ class Bar:
         )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar) and all(getattr(self, s) == getattr(other, s) for s in Bar.__slots__)
+        return isinstance(other, Bar) and all(getattr(self, s) == getattr(other, s) for s in _BAR_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -197,6 +210,20 @@ def bar_path_raw(bar: Bar) -> tuple[int, int, int, int]:
     return o, bar.low.raw, bar.high.raw, c
 
 
+# the slots, also compared in this order by __eq__
+_ORDERBOOKDELTA_FIELDS = (
+    "action",
+    "flags",
+    "instrument_id",
+    "price",
+    "sequence",
+    "side",
+    "size",
+    "ts_event",
+    "ts_init",
+)
+
+
 class OrderBookDelta:
     """One change to an L2 (market-by-price) book.
 
@@ -216,10 +243,10 @@ class OrderBookDelta:
         The venue's update id for the message this delta came from (Binance ``u``), 0 if none.
     """
 
-    __slots__ = ("action", "flags", "instrument_id", "price", "sequence", "side", "size", "ts_event", "ts_init")
+    __slots__ = _ORDERBOOKDELTA_FIELDS
 
-    F_LAST = 1
-    F_SNAPSHOT = 2
+    F_LAST: ClassVar[int] = 1
+    F_SNAPSHOT: ClassVar[int] = 2
 
     def __init__(
         self, instrument_id: InstrumentId, action: BookAction, side: BookSide, price: Price, size: Quantity,
@@ -248,7 +275,7 @@ class OrderBookDelta:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OrderBookDelta) and all(
-            getattr(self, s) == getattr(other, s) for s in OrderBookDelta.__slots__
+            getattr(self, s) == getattr(other, s) for s in _ORDERBOOKDELTA_FIELDS
         )
 
     __hash__ = None  # type: ignore[assignment]

@@ -12,11 +12,16 @@ fixed scale (see :func:`mul_raw`).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import ClassVar
+from typing import ClassVar, Final, Self
 
 FIXED_PRECISION = 9
 FIXED_SCALAR = 10**FIXED_PRECISION
 _HALF = FIXED_SCALAR // 2
+
+# Built by mypyc (see setup.py), the value classes are native types that only their constructor can
+# create; interpreted, ``from_raw`` skips the constructor's parsing with ``object.__new__``.
+_NATIVE: Final = not __file__.endswith(".py")
+_new = object.__new__
 
 
 def _pow10(n: int) -> int:
@@ -135,9 +140,9 @@ class _Fixed:
         self.precision = precision
 
     @classmethod
-    def from_raw(cls, raw: int, precision: int):
+    def from_raw(cls, raw: int, precision: int) -> Self:
         """Build from a raw fixed-point integer (scale 10**9) without checks."""
-        obj = cls.__new__(cls)
+        obj = cls(0, precision) if _NATIVE else _new(cls)  # see _NATIVE
         obj.raw = raw
         obj.precision = precision
         return obj
@@ -316,7 +321,7 @@ class Money:
     @classmethod
     def from_raw(cls, raw: int, currency: Currency) -> Money:
         """Build from a raw fixed-point integer (scale 10**9)."""
-        obj = cls.__new__(cls)
+        obj = cls(0, currency) if _NATIVE else _new(cls)  # see _NATIVE
         obj.raw = raw
         obj.currency = currency
         return obj

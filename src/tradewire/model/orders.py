@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from tradewire.model.enums import OrderSide, OrderStatus, OrderType
 from tradewire.model.events import (
     ORDER_EVENT_TYPES,
@@ -43,6 +45,7 @@ PREVIOUS = "previous"
 FILL = "OrderFilled"
 
 
+@mypyc_attr(native_class=False)  # a native class cannot derive from RuntimeError
 class InvalidStateTransition(RuntimeError):
     """An event was applied to an order in a status that does not allow it."""
 

@@ -44,6 +44,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from tradewire._native import type_hints
 from tradewire.model.events import ORDER_EVENT_TYPES
 from tradewire.model.identifiers import Identifier
 from tradewire.model.instruments import Instrument
@@ -344,7 +345,7 @@ def dumps(obj: Any) -> str:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    return type_hints(cls)  # typing.get_type_hints, also for the classes of the compiled model
 
 
 @cache

@@ -28,6 +28,7 @@ from tradewire.model import (
     TradeId,
     TradeTick,
 )
+from tradewire.model.data import _BAR_FIELDS, _ORDERBOOKDELTA_FIELDS, _QUOTETICK_FIELDS, _TRADETICK_FIELDS, Bar
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "tardis" / "tardis_binance-futures_BTCUSDT_trades.csv"
 BTC = InstrumentId("BTCUSDT.BINANCE")
@@ -98,12 +99,17 @@ def deltas(n_batches, start):
     return out
 
 
+# the attributes of each data type (read from the module: a compiled class has no __slots__ to list them)
+_SLOTS = {QuoteTick: _QUOTETICK_FIELDS, TradeTick: _TRADETICK_FIELDS, Bar: _BAR_FIELDS,
+          OrderBookDelta: _ORDERBOOKDELTA_FIELDS}  # fmt: skip
+
+
 def same(a, b) -> bool:
     """Equality including display precision of every value."""
 
     def sig(o):
         vals = []
-        for s in type(o).__slots__:
+        for s in _SLOTS[type(o)]:
             v = getattr(o, s)
             vals.append((v.raw, v.precision) if hasattr(v, "precision") and hasattr(v, "raw") else v)
         return (type(o), vals)
