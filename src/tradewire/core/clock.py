@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ class Clock(ABC):
 class TestClock(Clock):
     """Simulated clock: time moves only by :meth:`set_time` / :meth:`advance_time`."""
 
-    __test__ = False  # not a pytest test class
+    __test__: ClassVar[bool] = False  # not a pytest test class (ClassVar: a class attribute when compiled)
 
     def __init__(self, start_ns: int = 0) -> None:
         super().__init__()

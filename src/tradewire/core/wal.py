@@ -3,6 +3,9 @@
 Each store runs :func:`checkpoint_round` every few tens of milliseconds on a connection of its own (prepared with
 :func:`prepare_checkpoint_connection`); the figures behind the policy are in
 :meth:`tradewire.persistence.store.EventStore._checkpoint_loop`.
+
+This module stays interpreted in the optional mypyc build: it is SQLite I/O on a background thread, and tests
+replace :func:`fdatasync_path` on the module, which a compiled :func:`checkpoint_round` would not see.
 """
 
 from __future__ import annotations

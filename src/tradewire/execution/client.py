@@ -11,6 +11,10 @@ event loop thread.
 ``supports`` lists the venue's native capabilities. What is missing is emulated by the engine:
 stop and if-touched orders and trailing stops are held locally and released as market/limit orders;
 OCO/bracket linkage is managed by the engine.
+
+This module stays interpreted in the optional mypyc build: adapters override ``supports`` and ``oms_type``
+as class attributes and callers assign them on instances, which compiled code reading a native
+attribute would not see.
 """
 
 from __future__ import annotations

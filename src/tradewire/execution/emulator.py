@@ -178,7 +178,10 @@ class OrderEmulator:
                 self._on_trigger(order, t, ts)
                 return
         if otype in _TRAILING:
-            off = offset_raw(order.trailing_offset, order.trailing_offset_type, px, self._tick_raw(order))
+            trailing = order.trailing_offset
+            if trailing is None:
+                raise ValueError(f"trailing order {order.client_order_id} has no trailing_offset")
+            off = offset_raw(trailing, order.trailing_offset_type, px, self._tick_raw(order))
             cand = px + off if buy else px - off
             if trig is None or (cand < trig.raw if buy else cand > trig.raw):
                 prec = trig.precision if trig is not None else self._precision(order)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr, trait
+
 from tradewire.model.identifiers import InstrumentId
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_SCALAR, Currency, div_round
@@ -23,24 +25,31 @@ if TYPE_CHECKING:
     from tradewire.core.cache import Cache
 
 
+@mypyc_attr(native_class=False)  # a native class cannot derive from LookupError
 class ConversionRateError(LookupError):
     """No market price is known to convert between two currencies."""
 
 
+@trait  # under mypyc (tradewire._native) a mixin of a native class must be a trait
 class CurrencyConversion:
     """Mixin of `Portfolio`: conversion between currencies (reads ``cache`` and ``_marks``)."""
 
     cache: Cache
     _marks: dict[InstrumentId, int]
+    # set by _init_conversion (a trait has no __init__)
+    _conv_dict: object
+    _conv_len: int
+    _conv_routes: dict[str, dict[str, list[tuple[InstrumentId, Instrument, bool]]]]
+    _conv_memo: dict[str, dict[str, list]]
 
     def _init_conversion(self) -> None:
         # candidate pair instruments per from code, per to code; valid while the cache keeps the same
         # instruments dict with the same size (each entry is checked for identity when used)
-        self._conv_dict: object = None
+        self._conv_dict = None
         self._conv_len = -1
-        self._conv_routes: dict[str, dict[str, list[tuple[InstrumentId, Instrument, bool]]]] = {}
+        self._conv_routes = {}
         # last conversion per from code, per to code: [amount, quote object, mark, result, pair instrument id]
-        self._conv_memo: dict[str, dict[str, list]] = {}
+        self._conv_memo = {}
 
     def _routes_for(self, from_code: str, to_code: str) -> list[tuple[InstrumentId, Instrument, bool]]:
         """Instruments pairing the two currencies, in the cache's order, with True = direct (from/to)."""

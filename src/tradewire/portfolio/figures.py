@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import trait
+
 from tradewire.model.enums import InstrumentClass
 from tradewire.model.identifiers import InstrumentId
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
@@ -24,6 +26,7 @@ _S2 = FIXED_SCALAR * FIXED_SCALAR
 _SPOT = InstrumentClass.SPOT
 
 
+@trait  # under mypyc (tradewire._native) a mixin of a native class must be a trait
 class PortfolioFigures:
     """Mixin of `Portfolio`: P&L, balances, margin, exposure and equity (reads the portfolio's state)."""
 
@@ -36,13 +39,15 @@ class PortfolioFigures:
     _amt_nonzero: list[str]
     _kind: dict[InstrumentId, int]
 
-    if TYPE_CHECKING:  # provided by Portfolio and CurrencyConversion
+    # provided by Portfolio and CurrencyConversion (which come first in Portfolio's bases, so theirs are used)
+    def _mark_raw(self, instrument_id: InstrumentId, pos: Position | None = None) -> int:
+        raise NotImplementedError
 
-        def _mark_raw(self, instrument_id: InstrumentId, pos: Position | None = None) -> int: ...
+    def _convert_amount(self, raw: int, from_code: str, to_currency: Currency) -> int:
+        raise NotImplementedError
 
-        def _convert_amount(self, raw: int, from_code: str, to_currency: Currency) -> int: ...
-
-        def _recompute_convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int: ...
+    def _recompute_convert_raw(self, raw: int, from_currency: Currency, to_currency: Currency) -> int:
+        raise NotImplementedError
 
     # -- P&L and balances -------------------------------------------------------------------------
     def realized_pnl(self, currency: Currency) -> Money:

@@ -307,6 +307,7 @@ class Portfolio(CurrencyConversion, PortfolioFigures):
             raise KeyError(f"fill {fill.trade_id} for unknown instrument {iid}")
         sid = fill.strategy_id
         route = None if fill.position_id is not None else self._routes.get((iid, sid, fill.account_id))
+        pos: Position | None
         if route is not None and route[0].oms_type is _NETTING:
             acct, pos = route
             pid = pos.position_id

@@ -10,8 +10,9 @@ part ends this round trip and the rest opens the next; its commission is split p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 from tradewire.model.enums import OrderSide
 from tradewire.model.events import fast_frozen_init
@@ -21,7 +22,7 @@ from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 _SCALE = Decimal(FIXED_SCALAR)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ClosedTrade:
     """A completed round trip.
 
@@ -59,6 +60,30 @@ class ClosedTrade:
     realized_pnl: Money
     commissions: Money
     other_commissions: tuple[Money, ...] = ()
+
+    # written out (one store per field, in field order) so that mypyc compiles it to direct slot stores; from
+    # source, fast_frozen_init checks it against the fields and replaces it (see tradewire.model.events)
+    def __init__(
+        self, position_id: PositionId, instrument_id: InstrumentId, strategy_id: StrategyId, side: OrderSide,
+        quantity: Quantity, ts_entry_ns: int, ts_exit_ns: int, entry_notional_raw: int, exit_notional_raw: int,
+        exit_qty_raw: int, realized_pnl: Money, commissions: Money, other_commissions: tuple[Money, ...] = (),
+    ) -> None:  # fmt: skip
+        self.position_id = position_id  # type: ignore[misc]
+        self.instrument_id = instrument_id  # type: ignore[misc]
+        self.strategy_id = strategy_id  # type: ignore[misc]
+        self.side = side  # type: ignore[misc]
+        self.quantity = quantity  # type: ignore[misc]
+        self.ts_entry_ns = ts_entry_ns  # type: ignore[misc]
+        self.ts_exit_ns = ts_exit_ns  # type: ignore[misc]
+        self.entry_notional_raw = entry_notional_raw  # type: ignore[misc]
+        self.exit_notional_raw = exit_notional_raw  # type: ignore[misc]
+        self.exit_qty_raw = exit_qty_raw  # type: ignore[misc]
+        self.realized_pnl = realized_pnl  # type: ignore[misc]
+        self.commissions = commissions  # type: ignore[misc]
+        self.other_commissions = other_commissions  # type: ignore[misc]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
     @property
     def avg_px_entry(self) -> Decimal:

@@ -24,7 +24,7 @@ Limit semantics (the same everywhere)
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mypy_extensions import mypyc_attr
 
+
+@mypyc_attr(native_class=False)  # a native class cannot derive from ValueError
 class RiskConfigError(ValueError):
     """A rule set is malformed; the message names the file (or source) and the key."""
 
@@ -88,11 +91,12 @@ class InstrumentLimits:
     def merged(self, override: InstrumentLimits) -> InstrumentLimits:
         """Return these limits with every non-None field of ``override`` applied."""
         return InstrumentLimits(
-            *(
-                getattr(override, f) if getattr(override, f) is not None else getattr(self, f)
-                for f in InstrumentLimits.__slots__
-            )
+            *(getattr(override, f) if getattr(override, f) is not None else getattr(self, f) for f in _LIMIT_FIELDS)
         )
+
+
+_LIMIT_FIELDS = tuple(f.name for f in fields(InstrumentLimits))
+"""The fields of `InstrumentLimits`, in order (a class compiled with mypyc has no ``__slots__`` to read them from)."""
 
 
 @dataclass(frozen=True, slots=True)

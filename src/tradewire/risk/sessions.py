@@ -6,6 +6,9 @@ market open now?" for the pre-trade session check from ``exchange_calendars`` ca
 current open or closed interval so the hot path is two integer comparisons; the pre-trade checker
 keeps the interval per instrument (:meth:`ExchangeCalendarSessions.interval`) and asks again only when
 the clock leaves it.
+
+This module stays interpreted in the optional mypyc build: it is calendar lookups (pandas), off the
+order path, and tests count :meth:`ExchangeCalendarSessions._lookup` calls by replacing it on an instance.
 """
 
 from __future__ import annotations

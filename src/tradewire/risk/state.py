@@ -4,6 +4,9 @@ The engine talks to a :class:`RiskStateStore`; the default :class:`JsonFileRiskS
 small JSON document atomically (temp file in the same directory, ``fsync``, ``os.replace``, then
 ``fsync`` of the directory), so a crash leaves either the old or the new state, never a torn file.
 The persistence layer can supply its own store (e.g. a database row) with the same two methods.
+
+This module stays interpreted in the optional mypyc build: mypyc cannot build a ``@runtime_checkable``
+``Protocol``, and the stores are file I/O, off the order path.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from tradewire.risk import InstrumentLimits, PreTradeConfig, RiskConfig, RiskEng
 
 
 def cfg(**kw) -> RiskConfig:
-    limits = {k: kw.pop(k) for k in list(kw) if k in InstrumentLimits.__slots__}
+    limits = {k: kw.pop(k) for k in list(kw) if k in {f.name for f in dataclasses.fields(InstrumentLimits)}}
     pt = PreTradeConfig(default_limits=InstrumentLimits(**limits), check_balance=kw.pop("check_balance", False), **kw)
     return RiskConfig(pre_trade=pt)
 
