@@ -47,6 +47,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from tradewire.execution.reports import OrderStatusReport
 from tradewire.model.identifiers import InstrumentId
 from tradewire.model.objects import FIXED_PRECISION, Price, Quantity, div_round
@@ -54,12 +56,9 @@ from tradewire.venues.paper.execution import PaperExecutionClient, _fill_to_dict
 from tradewire.venues.paper.matching import _MODIFY, MatchingEngine
 
 FORMAT = 1
-_CLIENT_ENTRY = ("submit_order", "modify_order", "cancel_order", "process_quote_tick", "process_trade_tick",
-                 "process_bar", "process_order_book_deltas", "process_time")  # fmt: skip
-_ENGINE_ENTRY = ("process_quote_tick", "process_trade_tick", "process_bar", "process_order_book_deltas",
-                 "process_time", "submit", "modify", "cancel")  # fmt: skip
 
 
+@mypyc_attr(native_class=False)
 class VenueJournalError(ValueError):
     """A venue journal cannot be read: the message names the file, 1-based line and byte offset."""
 
@@ -200,8 +199,8 @@ class DurablePaperVenue:
     ----------
     client : PaperExecutionClient
         The venue, with its instruments added. Its current ``event_handler`` becomes the downstream
-        handler; the client's and its matching engines' entry points are wrapped (instance attributes)
-        until :meth:`close`.
+        handler; the client and its matching engines (also those added later) pass every call from
+        outside through this object (their ``_gate``, see `VenueGate`) until :meth:`close`.
     path : str | Path
         Journal file. If it exists, the venue state in it is loaded into ``client`` first (a torn last
         line is dropped), then the journal is compacted when it has more than ``compact_lines`` lines.
@@ -241,10 +240,9 @@ class DurablePaperVenue:
         self._new: list[str] = []
         self._dup: list[str] = []
         self._dirty = False
-        self._depth = 0
+        self.depth = 0  # venue calls in progress (VenueGate)
         self._delivering = False
         self._fills_seen = 0
-        self._wrapped: list[tuple[object, str]] = []
         self._load_or_create(compact_lines)
         self._fills_seen = len(client._fills)
         self._attach()
@@ -290,62 +288,51 @@ class DurablePaperVenue:
     def _attach(self) -> None:
         c = self.client
         c.event_handler = self._on_event
-        for name in _CLIENT_ENTRY:
-            self._wrap(c, name)
-        orig_add = c.add_instrument
-
-        def add_instrument(instrument):
-            engine = orig_add(instrument)
+        c._gate = self  # the client gives it to engines added later
+        for engine in c._engines.values():
             self._attach_engine(engine)
-            return engine
-
-        c.add_instrument = add_instrument  # type: ignore[method-assign]
-        self._wrapped.append((c, "add_instrument"))
-        for iid in list(c._engines):
-            self._attach_engine(c._engines[iid])
 
     def _attach_engine(self, engine: MatchingEngine) -> None:
-        if "_emit" in engine.__dict__ and engine._emit == self._on_event:
-            return
         engine._emit = self._on_event
-        for name in _ENGINE_ENTRY:
-            self._wrap(engine, name)
+        engine._gate = self
 
-    def _wrap(self, obj: Any, name: str) -> None:
-        fn = getattr(obj, name)
-        pre = self._before_submit if (obj is self.client and name == "submit_order") else None
-        touch = obj is self.client and name in ("modify_order", "cancel_order")
+    # -- VenueGate ------------------------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one venue call; at its end (outside event delivery) journal the state, then deliver."""
+        self.depth += 1
+        try:
+            return fn(*args)
+        finally:
+            self.depth -= 1
+            if not self.depth and not self._delivering:
+                self._commit_and_deliver()
 
-        def call(*args, **kwargs):
-            if pre is not None:
-                pre(args[0])
-            elif touch:
-                self._touch(args[0].instrument_id, str(args[0].client_order_id))
-            self._depth += 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._depth -= 1
-                if not self._depth and not self._delivering:
-                    self._commit_and_deliver()
+    def on_submit(self, order: Any) -> None:
+        """Note a new (or duplicate) order received by ``submit_order``."""
+        coid = str(order.client_order_id)
+        engine = self.client._engines.get(order.instrument_id)
+        if engine is None:
+            return  # refused outright (unknown instrument): no venue order is created
+        (self._dup if order.client_order_id in engine.orders else self._new).append(coid)
+        self._touch(order.instrument_id, coid)
 
-        setattr(obj, name, call)
-        self._wrapped.append((obj, name))
+    def on_command(self, order: Any) -> None:
+        """Note the order named by ``modify_order`` / ``cancel_order``."""
+        self._touch(order.instrument_id, str(order.client_order_id))
 
     def close(self) -> None:
-        """Journal the current state, deliver anything pending, restore the original methods and close
-        the journal (idempotent). After a close the journal replays to the venue state exactly."""
+        """Journal the current state, deliver anything pending, detach from the client and its engines
+        and close the journal (idempotent). After a close the journal replays to the venue state exactly."""
         if self._fh.closed:
             return
         self._dirty = True
         if not self._delivering:
             self._commit_and_deliver()
-        for obj, name in self._wrapped:
-            obj.__dict__.pop(name, None)
-        self._wrapped.clear()
         self.client.event_handler = self._downstream
+        self.client._gate = None
         for engine in self.client._engines.values():
             engine._emit = self._downstream
+            engine._gate = None
         self._fh.close()
 
     # -- hooks ----------------------------------------------------------------------------------
@@ -355,14 +342,6 @@ class DurablePaperVenue:
             s = self._touched[iid] = set()
         s.add(coid)
         self._dirty = True
-
-    def _before_submit(self, order: Any) -> None:
-        coid = str(order.client_order_id)
-        engine = self.client._engines.get(order.instrument_id)
-        if engine is None:
-            return  # refused outright (unknown instrument): no venue order is created
-        (self._dup if order.client_order_id in engine.orders else self._new).append(coid)
-        self._touch(order.instrument_id, coid)
 
     def _on_event(self, event: object) -> None:
         coid = getattr(event, "client_order_id", None)
@@ -395,7 +374,8 @@ class DurablePaperVenue:
             engine = c._engines.get(iid)
             if engine is None:
                 continue
-            ds = [engine.orders[x].to_dict() for x in sorted(coids) if x in engine.orders]
+            # a ClientOrderId is a str: the equal str finds it
+            ds = [engine.orders[x].to_dict() for x in sorted(coids) if x in engine.orders]  # type: ignore[index]
             if ds:
                 orders[str(iid)] = ds
         fills = c._fills[self._fills_seen :]

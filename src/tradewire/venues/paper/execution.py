@@ -29,6 +29,7 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_PRECISION, Currency, Money, Price, Quantity, div_round
 from tradewire.model.orders import Order
 from tradewire.venues.paper.config import PaperVenueConfig
+from tradewire.venues.paper.engine_state import VenueGate
 from tradewire.venues.paper.matching import MatchingEngine
 from tradewire.venues.paper.models import (
     DisplayedSizeQueue,
@@ -99,6 +100,7 @@ class PaperExecutionClient(ExecutionClient):
         self._venue_order_seq = 0
         self._venue_prefix = f"{venue}-"  # a plain str: formatting the Venue str subclass is slower
         self._fills: list[FillReport | OrderFilled] = []  # in execution order; restored ones as FillReport
+        self._gate: VenueGate | None = None  # DurablePaperVenue sees every call from outside (see VenueGate)
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -113,6 +115,7 @@ class PaperExecutionClient(ExecutionClient):
                 instrument, self.config, self.fee_model, self.slippage_model, self.latency_model, self.queue_model,
                 self.sessions, self.account_id, self.event_handler, self._record_fill,
             )  # fmt: skip
+            engine._gate = self._gate
             self._engines[instrument.id] = engine
         return engine
 
@@ -132,14 +135,23 @@ class PaperExecutionClient(ExecutionClient):
     # -- market data ---------------------------------------------------------------------------
     def process_quote_tick(self, tick: QuoteTick) -> None:
         """Feed a quote (raises KeyError for an instrument not added)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(PaperExecutionClient.process_quote_tick, self, tick)
+            return
         self.matching_engine(tick.instrument_id).process_quote_tick(tick)
 
     def process_trade_tick(self, tick: TradeTick) -> None:
         """Feed a trade (raises KeyError for an instrument not added)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(PaperExecutionClient.process_trade_tick, self, tick)
+            return
         self.matching_engine(tick.instrument_id).process_trade_tick(tick)
 
     def process_bar(self, bar: Bar) -> None:
         """Feed a bar (raises KeyError for an instrument not added)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(PaperExecutionClient.process_bar, self, bar)
+            return
         try:
             engine = self._engines[bar.bar_type.instrument_id]
         except KeyError:
@@ -156,6 +168,9 @@ class PaperExecutionClient(ExecutionClient):
         ValueError
             If the batch mixes instruments.
         """
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(PaperExecutionClient.process_order_book_deltas, self, deltas)
+            return
         if not deltas:
             return
         iid = deltas[0].instrument_id
@@ -166,12 +181,19 @@ class PaperExecutionClient(ExecutionClient):
 
     def process_time(self, ts_ns: int) -> None:
         """Advance every engine to ``ts_ns`` (latency queues, DAY/GTD expiry)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(PaperExecutionClient.process_time, self, ts_ns)
+            return
         for engine in self._engines.values():
             engine.process_time(ts_ns)
 
     # -- commands ------------------------------------------------------------------------------
     def submit_order(self, order: Order) -> None:
         """Send ``order``; answers OrderAccepted or OrderRejected (after ``latency_model.submit_ns``)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.on_submit(order)
+            self._gate.call(PaperExecutionClient.submit_order, self, order)
+            return
         engine = self._engines.get(order.instrument_id)
         if engine is None:
             ts = self.clock.timestamp_ns()
@@ -206,6 +228,10 @@ class PaperExecutionClient(ExecutionClient):
         self, order: Order, quantity: Quantity | None, price: Price | None, trigger_price: Price | None
     ) -> None:
         """Ask to change a working order; answers OrderUpdated or OrderModifyRejected."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.on_command(order)
+            self._gate.call(PaperExecutionClient.modify_order, self, order, quantity, price, trigger_price)
+            return
         engine = self._engines.get(order.instrument_id)
         if engine is None or order.client_order_id not in engine.orders:
             ts = self.clock.timestamp_ns() if engine is None else max(self.clock.timestamp_ns(), engine.ts)
@@ -216,6 +242,10 @@ class PaperExecutionClient(ExecutionClient):
 
     def cancel_order(self, order: Order) -> None:
         """Ask to cancel a working order; answers OrderCanceled or OrderCancelRejected."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.on_command(order)
+            self._gate.call(PaperExecutionClient.cancel_order, self, order)
+            return
         engine = self._engines.get(order.instrument_id)
         if engine is None or order.client_order_id not in engine.orders:
             ts = self.clock.timestamp_ns() if engine is None else max(self.clock.timestamp_ns(), engine.ts)

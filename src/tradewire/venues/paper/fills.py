@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from mypy_extensions import trait
+
 from tradewire.model.enums import LiquiditySide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.events import OrderFilled
 from tradewire.model.identifiers import TradeId
 from tradewire.model.objects import Price, Quantity
 from tradewire.venues.paper.config import RemainderPolicy
+from tradewire.venues.paper.engine_state import EngineState
 from tradewire.venues.paper.state import CONDITIONAL, VenueOrder, limit_touch, trigger_touch
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
@@ -32,7 +35,8 @@ _CACHE_SIZE = 4096  # Price/Quantity objects kept per matching engine for reuse 
 _new_id = str.__new__
 
 
-class BookMatching:
+@trait
+class BookMatching(EngineState):
     """Mixin of `MatchingEngine`: matching working orders and emitting fills (uses the engine's state)."""
 
     # == matching ==================================================================================

@@ -7,6 +7,8 @@ first matching opportunity; IOC/FOK remainders are canceled after it, other limi
 
 from __future__ import annotations
 
+from mypy_extensions import trait
+
 from tradewire.model.enums import OrderStatus, OrderType, TimeInForce
 from tradewire.model.events import (
     OrderAccepted,
@@ -20,6 +22,7 @@ from tradewire.model.events import (
 from tradewire.model.identifiers import ClientOrderId
 from tradewire.model.objects import Price, Quantity
 from tradewire.venues.paper.config import ClosedSessionPolicy
+from tradewire.venues.paper.engine_state import EngineState
 from tradewire.venues.paper.sessions import SessionState
 from tradewire.venues.paper.state import CONDITIONAL, VenueOrder
 from tradewire.venues.paper.timing import _ACTIVATE
@@ -39,7 +42,8 @@ _TRIGGERED = OrderStatus.TRIGGERED
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 
 
-class OrderLifecycle:
+@trait
+class OrderLifecycle(EngineState):
     """Mixin of `MatchingEngine`: order state changes and the events they emit (uses the engine's state)."""
 
     # == order lifecycle ===========================================================================

@@ -41,6 +41,7 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import Price, Quantity
 from tradewire.venues.paper.book import PaperBook
 from tradewire.venues.paper.config import BarFillMode, BookLevel, PaperVenueConfig
+from tradewire.venues.paper.engine_state import VenueGate
 from tradewire.venues.paper.fills import BookMatching
 from tradewire.venues.paper.lifecycle import OrderLifecycle
 from tradewire.venues.paper.models import FeeModel, LatencyModel, NoSlippage, QueuePositionModel, SlippageModel
@@ -90,6 +91,7 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
         self.account_id = account_id
         self._emit = emit
         self._on_fill = on_fill
+        self._gate: VenueGate | None = None  # set by the client (DurablePaperVenue): see VenueGate
         self.book = PaperBook()
         self.l2 = config.book_level is _L2
         self.working: dict[ClientOrderId, VenueOrder] = {}
@@ -116,6 +118,9 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
     # == commands ==================================================================================
     def submit(self, vo: VenueOrder, ts: int) -> None:
         """Take a new order (``vo.reject_reason`` set = answer OrderRejected) at simulated time ``ts``."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.submit, self, vo, ts)
+            return
         self.orders[vo.client_order_id] = vo
         if not self.latency.submit_ns and not self._pending and (self._next_expiry is None or self._next_expiry > ts):
             # no latency and nothing queued before it: acknowledge now, as the queue would (same sequence number)
@@ -133,21 +138,33 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
     def modify(self, client_order_id: ClientOrderId, qty: Quantity | None, price: Price | None,
                trigger: Price | None, ts: int) -> None:  # fmt: skip
         """Request a modification; it takes effect after ``LatencyModel.modify_ns``."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.modify, self, client_order_id, qty, price, trigger, ts)
+            return
         self._schedule(ts + self.latency.modify_ns, _MODIFY, client_order_id, (qty, price, trigger))
         self._advance(ts)
 
     def cancel(self, client_order_id: ClientOrderId, ts: int) -> None:
         """Request a cancel; it takes effect after ``LatencyModel.cancel_ns``."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.cancel, self, client_order_id, ts)
+            return
         self._schedule(ts + self.latency.cancel_ns, _CANCEL, client_order_id, None)
         self._advance(ts)
 
     # == market data ===============================================================================
     def process_time(self, ts: int) -> None:
         """Move simulated time to ``ts``: run due latency actions and DAY/GTD expiries."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.process_time, self, ts)
+            return
         self._advance(ts)
 
     def process_quote_tick(self, tick: QuoteTick) -> None:
         """Top of book: in L1 mode replaces the one-level book, then matches working orders."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.process_quote_tick, self, tick)
+            return
         self._advance(tick.ts_event)
         if not self.l2:
             self.book.set_top(tick.bid_price.raw, tick.bid_size.raw, tick.ask_price.raw, tick.ask_size.raw)
@@ -159,6 +176,9 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
 
         Ignored for liquidity when the config forces L1.
         """
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.process_order_book_deltas, self, deltas)
+            return
         if not deltas:
             return
         if self.config.book_level is _L1:
@@ -177,6 +197,9 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
 
     def process_trade_tick(self, tick: TradeTick) -> None:
         """A recorded trade: triggers stops, fills resting limits it crosses (see module docstring)."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.process_trade_tick, self, tick)
+            return
         self._advance(tick.ts_event)
         p = tick.price.raw
         self.last_trade_raw = p
@@ -236,6 +259,9 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
 
     def process_bar(self, bar: Bar) -> None:
         """A bar: match working orders along the OHLC path (see module docstring). O(1) with no orders."""
+        if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
+            self._gate.call(MatchingEngine.process_bar, self, bar)
+            return
         if not self.working and not self._pending:
             self.last_bar = bar
             if bar.ts_event > self.ts:

@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from tradewire.model.enums import LiquiditySide
 from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, mul_raw, parse_raw
@@ -20,6 +22,7 @@ _MAKER = LiquiditySide.MAKER
 # -- fees ---------------------------------------------------------------------------------------
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FeeModel(ABC):
     """Computes the commission of one fill (positive = fee paid, negative = rebate)."""
 
@@ -44,6 +47,7 @@ class InstrumentFeeModel(FeeModel):
 
     def _plan(self, instrument: Instrument) -> tuple[int | None, int, int, Currency, int]:
         fpc = instrument.fee_per_contract
+        plan: tuple[int | None, int, int, Currency, int]
         if fpc is not None:
             plan = (fpc.raw, 0, 0, fpc.currency, instrument.multiplier.raw)
         else:
@@ -92,6 +96,7 @@ class FixedRateFeeModel(FeeModel):
 # -- slippage -----------------------------------------------------------------------------------
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SlippageModel(ABC):
     """Moves the price of a market-type taker fill against the order (never applied to limit prices)."""
 
@@ -190,6 +195,7 @@ class LatencyModel:
 # -- queue position -----------------------------------------------------------------------------
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class QueuePositionModel(ABC):
     """Tracks how much displayed size rests ahead of a paper limit order at its price level."""
 

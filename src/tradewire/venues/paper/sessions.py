@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from bisect import bisect_right
+from typing import ClassVar
+
+from mypy_extensions import mypyc_attr
 
 from tradewire.model.enums import StrEnum
 
@@ -32,6 +35,7 @@ class SessionState(StrEnum):
     CLOSED = "closed"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class TradingSessions(ABC):
     """When the venue trades.
 
@@ -98,7 +102,7 @@ class CalendarSessions(TradingSessions):
         If the calendar code is unknown, or from :meth:`state` etc. for a time outside ``start``..``end``.
     """
 
-    _EXT_DEFAULTS = {"XNYS": (330, 240), "XNAS": (330, 240)}
+    _EXT_DEFAULTS: ClassVar[dict[str, tuple[int, int]]] = {"XNYS": (330, 240), "XNAS": (330, 240)}
 
     def __init__(
         self, calendar: str, start: str, end: str, pre_open_minutes: int | None = None,
@@ -178,7 +182,7 @@ def sessions_from_dict(data: dict[str, object]) -> TradingSessions:
     if kind == "CalendarSessions":
         return CalendarSessions(
             str(data["calendar"]), str(data["start"]), str(data["end"]),
-            int(data["pre_open_minutes"]), int(data["post_close_minutes"]),  # type: ignore[arg-type]
+            int(data["pre_open_minutes"]), int(data["post_close_minutes"]),  # type: ignore[call-overload]
         )  # fmt: skip
     raise ValueError(f"unknown trading sessions type {kind!r}")
 

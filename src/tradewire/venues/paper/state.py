@@ -6,7 +6,7 @@ what happened, as exchanges do, so it can answer reconciliation reports and be s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from tradewire.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId, VenueOrderId
@@ -25,6 +25,14 @@ LIMIT_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_
 STOP_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
 OPEN_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.TRIGGERED, OrderStatus.PARTIALLY_FILLED})
 
+# VenueOrder's attributes, in to_dict order (a compiled class has no readable __slots__)
+_FIELDS: Final = (
+    "client_order_id", "expire_ns", "filled_raw", "first_pass", "instrument_id", "is_buy", "matchable",
+    "notional", "order_type", "post_only", "price_precision", "price_raw", "quantity_raw", "queue_ahead",
+    "reduce_only", "reject_reason", "rested", "side", "size_precision", "status", "strategy_id",
+    "time_in_force", "trigger_raw", "triggered", "ts_accepted", "ts_last", "ts_submitted", "venue_order_id",
+)  # fmt: skip
+
 
 class VenueOrder:
     """What the paper venue knows about one order (prices and quantities as raws, scale 1e9).
@@ -34,12 +42,7 @@ class VenueOrder:
     maker fills); ``first_pass`` records that the first matching opportunity happened (IOC/FOK end there).
     """
 
-    __slots__ = (
-        "client_order_id", "expire_ns", "filled_raw", "first_pass", "instrument_id", "is_buy", "matchable",
-        "notional", "order_type", "post_only", "price_precision", "price_raw", "quantity_raw", "queue_ahead",
-        "reduce_only", "reject_reason", "rested", "side", "size_precision", "status", "strategy_id",
-        "time_in_force", "trigger_raw", "triggered", "ts_accepted", "ts_last", "ts_submitted", "venue_order_id",
-    )  # fmt: skip
+    __slots__ = _FIELDS
 
     def __init__(
         self, client_order_id: ClientOrderId, venue_order_id: VenueOrderId, strategy_id: StrategyId,
@@ -105,7 +108,7 @@ class VenueOrder:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (raws as decimal strings of ints, enums as values)."""
         out: dict[str, Any] = {}
-        for name in VenueOrder.__slots__:
+        for name in _FIELDS:
             v = getattr(self, name)
             if isinstance(v, (OrderSide, OrderType, TimeInForce, OrderStatus)):
                 v = v.value

@@ -8,20 +8,27 @@ runs what is due, in time order, whenever simulated time moves.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, Final
+
+from mypy_extensions import trait
 
 from tradewire.model.enums import OrderStatus
 from tradewire.model.events import OrderExpired
 from tradewire.model.identifiers import ClientOrderId
+from tradewire.venues.paper.engine_state import EngineState
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
 _EXPIRED = OrderStatus.EXPIRED
 
 # kinds of pending actions in the latency queue
-_ACK, _ACTIVATE, _MODIFY, _CANCEL = "ack", "activate", "modify", "cancel"
+_ACK: Final = "ack"
+_ACTIVATE: Final = "activate"
+_MODIFY: Final = "modify"
+_CANCEL: Final = "cancel"
 
 
-class LatencyAndExpiry:
+@trait
+class LatencyAndExpiry(EngineState):
     """Mixin of `MatchingEngine`: the pending-action heap and DAY/GTD expiries (uses the engine's state)."""
 
     # == time and latency ==========================================================================
