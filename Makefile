@@ -9,7 +9,12 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench system-deps venv web clean
 
-$(STAMP): requirements.lock pyproject.toml setup.py src/tradewire/data/_book_core.pyx
+# The mypyc-compiled order path (tradewire._native.NATIVE_MODULES) is rebuilt when its sources change;
+# until then tradewire runs them from source (see src/tradewire/_native.py).
+NATIVE_SRC := src/tradewire/_native.py $(wildcard src/tradewire/model/*.py src/tradewire/core/*.py \
+	src/tradewire/execution/*.py src/tradewire/portfolio/*.py src/tradewire/risk/*.py src/tradewire/venues/paper/*.py)
+
+$(STAMP): requirements.lock pyproject.toml setup.py src/tradewire/data/_book_core.pyx $(NATIVE_SRC)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
@@ -47,9 +52,15 @@ lint: $(STAMP)
 
 # Browser tests run in their own pytest process: Playwright's sync API keeps an event loop running in the
 # main thread for the rest of a session, which would break later tests that call asyncio.run().
+# The order path's unit tests run a second time from source (TRADEWIRE_PURE_PYTHON=1): the fallback
+# used where the native build is missing or stale.
+PURE_TESTS := tests/unit/model tests/unit/execution tests/unit/portfolio tests/unit/risk tests/unit/venues/paper \
+	tests/unit/core
 test: $(STAMP) system-deps web
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -c "import tradewire._native as n; print('order path:', n.IMPLEMENTATION, '-', n.REASON)"
 	$(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	TRADEWIRE_PURE_PYTHON=1 $(BIN)/python -m pytest -n 2 -m "not browser" $(PURE_TESTS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -44,8 +44,47 @@ NATIVE_MODULES: tuple[str, ...] = (
     "tradewire.model.objects",
     "tradewire.model.orders",
     "tradewire.model.position",
+    "tradewire.core.bus",
+    "tradewire.core.cache",
+    "tradewire.core.clock",
+    "tradewire.execution.brackets",
+    "tradewire.execution.emulator",
+    "tradewire.execution.engine",
+    "tradewire.execution.factory",
+    "tradewire.execution.reports",
+    "tradewire.portfolio.accounts",
+    "tradewire.portfolio.conversion",
+    "tradewire.portfolio.events",
+    "tradewire.portfolio.figures",
+    "tradewire.portfolio.portfolio",
+    "tradewire.portfolio.trades",
+    "tradewire.risk.checks",
+    "tradewire.risk.config",
+    "tradewire.risk.engine",
+    "tradewire.risk.events",
+    "tradewire.risk.rules",
+    "tradewire.risk.working",
+    "tradewire.venues.paper.book",
+    "tradewire.venues.paper.config",
+    "tradewire.venues.paper.durable",
+    "tradewire.venues.paper.engine_state",
+    "tradewire.venues.paper.execution",
+    "tradewire.venues.paper.fills",
+    "tradewire.venues.paper.lifecycle",
+    "tradewire.venues.paper.matching",
+    "tradewire.venues.paper.models",
+    "tradewire.venues.paper.positions",
+    "tradewire.venues.paper.sessions",
+    "tradewire.venues.paper.state",
+    "tradewire.venues.paper.timing",
 )
-"""Modules compiled by mypyc (dotted names; each is ``src/<name with / for .>.py``)."""
+"""Modules compiled by mypyc (dotted names; each is ``src/<name with / for .>.py``).
+
+Left out on purpose, though on or near the order path: ``tradewire.model.identifiers`` (its classes
+derive from ``str``), ``tradewire.execution.client`` (adapters override ``supports``/``oms_type`` as
+class attributes, which compiled code would not see), ``tradewire.risk.state`` (a ``runtime_checkable``
+protocol), ``tradewire.risk.sessions`` and ``tradewire.core.wal`` (calendar and file work off the hot
+path whose tests replace functions that compiled callers would call directly)."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _log = logging.getLogger(__name__)

@@ -137,20 +137,39 @@ class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):
 
     def modify(self, client_order_id: ClientOrderId, qty: Quantity | None, price: Price | None,
                trigger: Price | None, ts: int) -> None:  # fmt: skip
-        """Request a modification; it takes effect after ``LatencyModel.modify_ns``."""
+        """Request a modification; it takes effect after ``LatencyModel.modify_ns``.
+
+        Raises
+        ------
+        KeyError
+            If this engine never received the order (the client answers such a request itself).
+        """
         if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
             self._gate.call(MatchingEngine.modify, self, client_order_id, qty, price, trigger, ts)
             return
+        self._known(client_order_id)
         self._schedule(ts + self.latency.modify_ns, _MODIFY, client_order_id, (qty, price, trigger))
         self._advance(ts)
 
     def cancel(self, client_order_id: ClientOrderId, ts: int) -> None:
-        """Request a cancel; it takes effect after ``LatencyModel.cancel_ns``."""
+        """Request a cancel; it takes effect after ``LatencyModel.cancel_ns``.
+
+        Raises
+        ------
+        KeyError
+            If this engine never received the order (the client answers such a request itself).
+        """
         if self._gate is not None and not self._gate.depth:  # a call from outside (see VenueGate)
             self._gate.call(MatchingEngine.cancel, self, client_order_id, ts)
             return
+        self._known(client_order_id)
         self._schedule(ts + self.latency.cancel_ns, _CANCEL, client_order_id, None)
         self._advance(ts)
+
+    def _known(self, client_order_id: ClientOrderId) -> None:
+        # the venue's answer to an unknown order needs the order's strategy, which only the client has
+        if client_order_id not in self.orders:
+            raise KeyError(f"{self.instrument.id}: the matching engine has no order {client_order_id}")
 
     # == market data ===============================================================================
     def process_time(self, ts: int) -> None:
