@@ -68,9 +68,7 @@ class BuildExt(build_ext):
             from mypyc.build import mypycify
 
             sources = [f"src/{m.replace('.', '/')}.py" for m in NATIVE_MODULES]
-            native = mypycify(
-                ["--ignore-missing-imports", *sources], opt_level="3", group_name=_native["GROUP_NAME"]
-            )
+            native = mypycify(["--ignore-missing-imports", *sources], opt_level="3", group_name=_native["GROUP_NAME"])
         except Exception as exc:  # the source runs without it; say why
             print(f"tradewire: mypyc build of the order path skipped: {exc}", file=sys.stderr)
             return []
