@@ -159,7 +159,11 @@ def main() -> None:
             ratios[f"tradewire_close_vs_{k}"] = by["tradewire-close"] / by[k]
     for k, v in ratios.items():
         print(f"{k}: {v:.1f}x")
-    print(json.dumps({"benchmark": "bars", "bars": args.bars, "results": results, "ratios": ratios,
+    from tradewire import _native
+
+    print(f"order path: {_native.IMPLEMENTATION} ({_native.REASON})")
+    print(json.dumps({"benchmark": "bars", "implementation": _native.IMPLEMENTATION, "bars": args.bars,
+                      "results": results, "ratios": ratios,
                       "target_ratio_vs_backtrader": 20}))  # fmt: skip
 
 

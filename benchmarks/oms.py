@@ -16,6 +16,9 @@ position and the run takes minutes). Its figure is
 end-to-end (data + orders), so it is compared with ours end-to-end. Ratios use CPU time
 (``process_time``) because the machine may be shared; wall-clock figures are printed too.
 
+The order path runs as built (``tradewire._native``): compiled by mypyc after ``pip install -e .``, or from
+source with ``TRADEWIRE_PURE_PYTHON=1``; the output and the JSON say which.
+
 With ``--repeat R`` each tradewire configuration runs R times and the run with the most orders per
 CPU-second is reported (a shared machine only ever slows a run down); the JSON carries ``repeat``.
 
@@ -293,7 +296,10 @@ def main() -> None:
     args = ap.parse_args()
     rows = load_rows(args.quotes)
     k = args.orders_per_quote
+    from tradewire import _native
+
     print(f"input: {len(rows)} real BTCUSDT quotes, {k} market orders per quote")
+    print(f"order path: {_native.IMPLEMENTATION} ({_native.REASON})")
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
 
@@ -308,7 +314,8 @@ def main() -> None:
         print(f"tradewire {name:16s}: {r['orders']:,} orders, path {r['path_orders_per_s']:,}/s, "
               f"end-to-end {r['end_to_end_orders_per_s']:,}/s wall, {r['end_to_end_orders_per_cpu_s']:,}/cpu-s, "
               f"p50 {r['p50_us']} us, p99 {r['p99_us']} us, p99.9 {r['p999_us']} us")  # fmt: skip
-    result = {"benchmark": "oms", "orders_per_quote": k, "repeat": args.repeat, "tradewire_risk": risk,
+    result = {"benchmark": "oms", "implementation": _native.IMPLEMENTATION, "orders_per_quote": k,
+              "repeat": args.repeat, "tradewire_risk": risk,
               "tradewire_direct": direct, "tradewire_oms_portfolio_only": oms_only,
               "target_orders_per_s": 50_000, "target_p99_us": 50}  # fmt: skip
     if not args.no_peer:

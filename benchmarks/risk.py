@@ -517,6 +517,10 @@ def main() -> None:
                   f"RiskEngine: {share[f'oms_{name}_collections_started_in_risk']} of "
                   f"{share[f'oms_{name}_collections']}")  # fmt: skip
     gc.callbacks.remove(hook)
+    from tradewire import _native
+
+    res["implementation"] = _native.IMPLEMENTATION
+    print(f"  order path: {_native.IMPLEMENTATION} ({_native.REASON})")
     print(json.dumps(res))
 
 

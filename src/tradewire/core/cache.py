@@ -20,7 +20,7 @@ store (:mod:`tradewire.persistence`), from which an order is rebuilt with
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Final
 
 from tradewire.model.data import Bar, QuoteTick, TradeTick
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, PositionId, StrategyId
@@ -28,7 +28,7 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.orders import Order
 from tradewire.model.position import Position
 
-_NS = 1_000_000_000
+_NS: Final = 1_000_000_000
 RETENTION_PRIORITY = -1_000_000
 """Bus priority of the retention handler: after every other subscriber has seen the closing event."""
 

@@ -25,7 +25,7 @@ cannot be sent because another modify is in flight is retried when that one is a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tradewire.model.enums import ContingencyType, OrderStatus
 from tradewire.model.events import OrderUpdated
@@ -36,9 +36,9 @@ from tradewire.model.orders import Order
 if TYPE_CHECKING:
     from tradewire.execution.engine import ExecutionEngine
 
-_OTO = ContingencyType.OTO
-_CANCELS = frozenset({ContingencyType.OCO})
-_UPDATES = frozenset({ContingencyType.OCO, ContingencyType.OUO})
+_OTO: Final = ContingencyType.OTO
+_CANCELS: Final = frozenset({ContingencyType.OCO})
+_UPDATES: Final = frozenset({ContingencyType.OCO, ContingencyType.OUO})
 
 
 class ContingencyManager:

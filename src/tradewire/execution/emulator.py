@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final
 
 from tradewire.core.cache import Cache
 from tradewire.model.data import Bar, QuoteTick, TradeTick, bar_path_raw
@@ -42,8 +43,8 @@ REQUIRED_CAPABILITY: dict[OrderType, str] = {
 }
 """Capability a client must list in ``supports`` to receive each order type natively."""
 
-_IF_TOUCHED = frozenset({OrderType.MARKET_IF_TOUCHED, OrderType.LIMIT_IF_TOUCHED})
-_TRAILING = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
+_IF_TOUCHED: Final = frozenset({OrderType.MARKET_IF_TOUCHED, OrderType.LIMIT_IF_TOUCHED})
+_TRAILING: Final = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
 
 
 def offset_raw(order_offset: Decimal, offset_type: str | None, ref_raw: int, tick_raw: int) -> int:

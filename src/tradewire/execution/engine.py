@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
@@ -53,12 +53,12 @@ from tradewire.model.identifiers import StrategyId, Venue
 from tradewire.model.objects import Price, Quantity
 from tradewire.model.orders import InvalidStateTransition, Order
 
-_log = logging.getLogger(__name__)
-_INIT = OrderStatus.INITIALIZED
-_NO_CLIENT = object()
-_MARKET = OrderType.MARKET
-_NONE = ContingencyType.NONE
-_RELEASE_TYPE = {
+_log: Final = logging.getLogger(__name__)
+_INIT: Final = OrderStatus.INITIALIZED
+_NO_CLIENT: Final = object()
+_MARKET: Final = OrderType.MARKET
+_NONE: Final = ContingencyType.NONE
+_RELEASE_TYPE: Final = {
     OrderType.STOP_MARKET: OrderType.MARKET,
     OrderType.MARKET_IF_TOUCHED: OrderType.MARKET,
     OrderType.TRAILING_STOP_MARKET: OrderType.MARKET,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Final
 
 from tradewire.core.clock import Clock
 from tradewire.model.enums import ContingencyType, OrderSide, OrderType, TimeInForce
@@ -24,12 +25,12 @@ from tradewire.model.orders import Order
 
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
-_new_id = str.__new__
+_new_id: Final = str.__new__
 
 TRAILING_OFFSET_TYPES = ("price", "bps")
-_MARKET = OrderType.MARKET
-_GTD = TimeInForce.GTD
-_NO_CONTINGENCY = ContingencyType.NONE
+_MARKET: Final = OrderType.MARKET
+_GTD: Final = TimeInForce.GTD
+_NO_CONTINGENCY: Final = ContingencyType.NONE
 
 
 class OrderFactory:

@@ -8,13 +8,13 @@ constructors (no validation in the hot path); loaders validate the input they pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from tradewire.model.enums import AggressorSide, BarAggregation, BookAction, BookSide, PriceType
 from tradewire.model.identifiers import InstrumentId, TradeId
 from tradewire.model.objects import Price, Quantity
 
-_AGG_NS = {
+_AGG_NS: Final = {
     BarAggregation.SECOND: 1_000_000_000,
     BarAggregation.MINUTE: 60_000_000_000,
     BarAggregation.HOUR: 3_600_000_000_000,
@@ -24,7 +24,7 @@ _AGG_NS = {
 
 
 # the slots, also compared in this order by __eq__
-_QUOTETICK_FIELDS = ("ask_price", "ask_size", "bid_price", "bid_size", "instrument_id", "ts_event", "ts_init")
+_QUOTETICK_FIELDS: Final = ("ask_price", "ask_size", "bid_price", "bid_size", "instrument_id", "ts_event", "ts_init")
 
 
 class QuoteTick:
@@ -57,7 +57,7 @@ class QuoteTick:
 
 
 # the slots, also compared in this order by __eq__
-_TRADETICK_FIELDS = ("aggressor_side", "instrument_id", "price", "size", "trade_id", "ts_event", "ts_init")
+_TRADETICK_FIELDS: Final = ("aggressor_side", "instrument_id", "price", "size", "trade_id", "ts_event", "ts_init")
 
 
 class TradeTick:
@@ -146,7 +146,7 @@ class BarType:
 
 
 # the slots, also compared in this order by __eq__
-_BAR_FIELDS = ("bar_type", "close", "high", "low", "open", "ts_event", "ts_init", "volume")
+_BAR_FIELDS: Final = ("bar_type", "close", "high", "low", "open", "ts_event", "ts_init", "volume")
 
 
 class Bar:
@@ -211,7 +211,7 @@ def bar_path_raw(bar: Bar) -> tuple[int, int, int, int]:
 
 
 # the slots, also compared in this order by __eq__
-_ORDERBOOKDELTA_FIELDS = (
+_ORDERBOOKDELTA_FIELDS: Final = (
     "action",
     "flags",
     "instrument_id",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum, IntEnum
+from typing import Final
 
 
 class StrEnum(str, Enum):
@@ -73,7 +74,7 @@ class OrderStatus(StrEnum):
         return self in _CLOSED
 
 
-_CLOSED = frozenset(
+_CLOSED: Final = frozenset(
     {OrderStatus.DENIED, OrderStatus.REJECTED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FILLED}
 )
 

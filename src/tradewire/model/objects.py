@@ -16,14 +16,14 @@ from typing import ClassVar, Final
 
 FIXED_PRECISION = 9
 FIXED_SCALAR = 10**FIXED_PRECISION
-_HALF = FIXED_SCALAR // 2
+_HALF: Final = FIXED_SCALAR // 2
 
 # Built by mypyc (see setup.py), the value classes are native types that only their constructor can
 # create (a direct constructor call is also the fastest there: ``from_raw`` is a static method per class,
 # not a classmethod calling ``cls``); interpreted, ``from_raw`` skips the constructor's parsing with
 # ``object.__new__``.
 _NATIVE: Final = not __file__.endswith(".py")
-_new = object.__new__
+_new: Final = object.__new__
 
 
 def _pow10(n: int) -> int:

@@ -9,6 +9,7 @@ rejected modify or cancel). A fill goes to FILLED when nothing is left, else PAR
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -33,11 +34,11 @@ from tradewire.model.identifiers import TradeId, VenueOrderId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUY = OrderSide.BUY
-_INITIALIZED = OrderStatus.INITIALIZED
-_MARKET = OrderType.MARKET
-_FILLED = OrderStatus.FILLED
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_BUY: Final = OrderSide.BUY
+_INITIALIZED: Final = OrderStatus.INITIALIZED
+_MARKET: Final = OrderType.MARKET
+_FILLED: Final = OrderStatus.FILLED
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
 _ZERO_QTY: dict[int, Quantity] = {}
 
 S = OrderStatus
@@ -58,7 +59,7 @@ def _add(frm: tuple[OrderStatus, ...], event: str, to: OrderStatus | str) -> Non
         _T[(s, event)] = to
 
 
-_OPEN = (S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED)
+_OPEN: Final = (S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED)
 _add((S.INITIALIZED,), "OrderDenied", S.DENIED)
 _add((S.INITIALIZED,), "OrderSubmitted", S.SUBMITTED)
 _add((S.INITIALIZED,), "OrderUpdated", S.INITIALIZED)  # local (emulated/contingent) orders
@@ -337,7 +338,7 @@ class Order:
         )
 
 
-_OPEN_STATES = frozenset({S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED, S.PENDING_UPDATE, S.PENDING_CANCEL})
-_INFLIGHT_STATES = frozenset({S.SUBMITTED, S.PENDING_UPDATE, S.PENDING_CANCEL})
+_OPEN_STATES: Final = frozenset({S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED, S.PENDING_UPDATE, S.PENDING_CANCEL})
+_INFLIGHT_STATES: Final = frozenset({S.SUBMITTED, S.PENDING_UPDATE, S.PENDING_CANCEL})
 
 __all__ = ["FILL", "PREVIOUS", "TRANSITIONS", "InvalidStateTransition", "Order"]

@@ -10,6 +10,7 @@ realized P&L of every complete round trip equals ``sum(sell proceeds) - sum(buy 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from tradewire.model.enums import OrderSide, PositionSide
 from tradewire.model.events import OrderFilled
@@ -17,12 +18,12 @@ from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, Price, Quantity, div_round
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUY = OrderSide.BUY
-_FLAT = PositionSide.FLAT
-_LONG = PositionSide.LONG
-_SHORT = PositionSide.SHORT
+_BUY: Final = OrderSide.BUY
+_FLAT: Final = PositionSide.FLAT
+_LONG: Final = PositionSide.LONG
+_SHORT: Final = PositionSide.SHORT
 
-_S2 = FIXED_SCALAR * FIXED_SCALAR
+_S2: Final = FIXED_SCALAR * FIXED_SCALAR
 
 
 class Position:

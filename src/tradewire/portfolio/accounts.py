@@ -30,7 +30,7 @@ outright rates or Binance USDⓈ-M "initial margin = notional / leverage".)
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 from tradewire.model.enums import InstrumentClass, OmsType, OrderSide
 from tradewire.model.identifiers import AccountId, InstrumentId, Venue
@@ -38,9 +38,9 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, div_round
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUY = OrderSide.BUY
-_SELL = OrderSide.SELL
-_SPOT = InstrumentClass.SPOT
+_BUY: Final = OrderSide.BUY
+_SELL: Final = OrderSide.SELL
+_SPOT: Final = InstrumentClass.SPOT
 
 
 class _Ledger(Protocol):

@@ -8,7 +8,7 @@ them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import trait
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from tradewire.model.identifiers import AccountId, PositionId
     from tradewire.model.position import Position
 
-_S2 = FIXED_SCALAR * FIXED_SCALAR
-_SPOT = InstrumentClass.SPOT
+_S2: Final = FIXED_SCALAR * FIXED_SCALAR
+_SPOT: Final = InstrumentClass.SPOT
 
 
 @trait  # under mypyc (tradewire._native) a mixin of a native class must be a trait

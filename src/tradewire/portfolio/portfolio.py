@@ -34,7 +34,7 @@ from-scratch computations are kept as ``_recompute_*`` to check them against.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
@@ -54,17 +54,19 @@ from tradewire.portfolio.figures import PortfolioFigures
 from tradewire.portfolio.trades import ClosedTrade, RoundTrip
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUY = OrderSide.BUY
-_MARKET = OrderType.MARKET
-_SPOT = InstrumentClass.SPOT
+_BUY: Final = OrderSide.BUY
+_MARKET: Final = OrderType.MARKET
+_SPOT: Final = InstrumentClass.SPOT
 
-_log = logging.getLogger(__name__)
-_S2 = FIXED_SCALAR * FIXED_SCALAR
-_NONE = 0
-_PNL = 1  # derivative: a position adds its unrealized P&L to equity
-_VALUE = 2  # spot without base currency (equities): a position adds its market value
-_NETTING = OmsType.NETTING
-_LOCKING = frozenset({"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"})
+_log: Final = logging.getLogger(__name__)
+_S2: Final = FIXED_SCALAR * FIXED_SCALAR
+_NONE: Final = 0
+_PNL: Final = 1  # derivative: a position adds its unrealized P&L to equity
+_VALUE: Final = 2  # spot without base currency (equities): a position adds its market value
+_NETTING: Final = OmsType.NETTING
+_LOCKING: Final = frozenset(
+    {"submitted", "accepted", "triggered", "partially_filled", "pending_update", "pending_cancel"}
+)
 
 
 def _div_round_s2(num: int) -> int:

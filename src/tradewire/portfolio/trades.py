@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from tradewire.model.enums import OrderSide
 from tradewire.model.events import fast_frozen_init
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
-_SCALE = Decimal(FIXED_SCALAR)
+_SCALE: Final = Decimal(FIXED_SCALAR)
 
 
 @dataclass(frozen=True, slots=True, init=False)

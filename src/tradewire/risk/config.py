@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mypy_extensions import mypyc_attr
@@ -95,7 +95,7 @@ class InstrumentLimits:
         )
 
 
-_LIMIT_FIELDS = tuple(f.name for f in fields(InstrumentLimits))
+_LIMIT_FIELDS: Final = tuple(f.name for f in fields(InstrumentLimits))
 """The fields of `InstrumentLimits`, in order (a class compiled with mypyc has no ``__slots__`` to read them from)."""
 
 
@@ -226,7 +226,7 @@ _RULE_PARAMS: dict[str, dict[str, str]] = {
     "profit_target": {"amount": "dec"},
     "consistency": {"max_day_pct": "pct", "min_total_profit": "dec0"},
 }
-_RULE_REQUIRED = {
+_RULE_REQUIRED: Final = {
     "daily_loss": ("limit",),
     "max_drawdown": ("limit",),
     "trailing_drawdown": ("amount", "mode"),
@@ -242,8 +242,8 @@ _RULE_DEFAULTS: dict[str, tuple[BreachAction, ResetPolicy]] = {
     "profit_target": (BreachAction.REDUCE, ResetPolicy.MANUAL),
     "consistency": (BreachAction.WARN, ResetPolicy.NEXT_SESSION),
 }
-_LIMIT_KEYS = {"max_order_quantity", "max_order_notional", "max_position", "price_collar_pct"}
-_PRE_TRADE_INT = (
+_LIMIT_KEYS: Final = {"max_order_quantity", "max_order_notional", "max_position", "price_collar_pct"}
+_PRE_TRADE_INT: Final = (
     "max_open_orders", "max_open_orders_per_strategy", "max_submits_per_second", "max_modifies_per_second",
     "max_account_submits_per_second", "rate_window_ns",
 )  # fmt: skip

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
+from typing import Any, Final
 
 from tradewire.core.bus import MessageBus
 from tradewire.core.cache import Cache
@@ -48,13 +48,13 @@ log = logging.getLogger("tradewire.risk")
 EXEC_EXECUTE = "ExecutionEngine.execute"
 EXEC_PROCESS = "ExecutionEngine.process"
 RISK_TOPIC = "events.risk"
-_ALERT = "RiskEngine.session_end"
+_ALERT: Final = "RiskEngine.session_end"
 # enum members as module constants for the per-order paths (a class attribute read of an enum member is a
 # descriptor call on CPython 3.11)
-_ACTIVE = TradingState.ACTIVE
-_HALTED = TradingState.HALTED
-_REDUCING = TradingState.REDUCING
-_BUY = OrderSide.BUY
+_ACTIVE: Final = TradingState.ACTIVE
+_HALTED: Final = TradingState.HALTED
+_REDUCING: Final = TradingState.REDUCING
+_BUY: Final = OrderSide.BUY
 
 
 class RiskEngine:

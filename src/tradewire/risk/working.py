@@ -8,6 +8,7 @@ common cases: no working order on other instruments, no expired throttle entries
 from __future__ import annotations
 
 from collections import deque
+from typing import Final
 
 from tradewire.model.enums import OrderSide, OrderStatus
 from tradewire.model.events import (
@@ -21,10 +22,10 @@ from tradewire.model.events import (
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from tradewire.model.orders import Order
 
-_CLOSED = frozenset(s for s in OrderStatus if s.is_closed)  # terminal states, as the model defines them
+_CLOSED: Final = frozenset(s for s in OrderStatus if s.is_closed)  # terminal states, as the model defines them
 # events whose every transition (model.orders.TRANSITIONS) ends in an open or initial status: an order
 # just changed by one of them is not closed (three of the four events of a filled market order)
-_NEVER_CLOSING = frozenset(
+_NEVER_CLOSING: Final = frozenset(
     {OrderInitialized, OrderSubmitted, OrderAccepted, OrderPendingUpdate, OrderPendingCancel, OrderTriggered}
 )
 

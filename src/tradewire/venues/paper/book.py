@@ -16,13 +16,14 @@ L1 levels into the sorted levels first. Read levels through the methods (:meth:`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from sortedcontainers import SortedDict
 
 from tradewire.model.data import OrderBookDelta
 from tradewire.model.enums import BookAction, BookSide
 
-_size = dict.__getitem__  # SortedDict is a dict subclass; this skips its Python-level layers
+_size: Final = dict.__getitem__  # SortedDict is a dict subclass; this skips its Python-level layers
 _CLEAR, _DELETE, _ADD, _UPDATE = BookAction.CLEAR, BookAction.DELETE, BookAction.ADD, BookAction.UPDATE
 
 

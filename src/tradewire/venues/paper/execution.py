@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from tradewire.core.clock import Clock
 from tradewire.execution.client import ExecutionClient
@@ -44,16 +44,16 @@ from tradewire.venues.paper.sessions import AlwaysOpen, TradingSessions
 from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_GTD = TimeInForce.GTD
-_LIMIT = OrderType.LIMIT
-_LONG = PositionSide.LONG
-_SHORT = PositionSide.SHORT
+_GTD: Final = TimeInForce.GTD
+_LIMIT: Final = OrderType.LIMIT
+_LONG: Final = PositionSide.LONG
+_SHORT: Final = PositionSide.SHORT
 
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
-_new_id = str.__new__
+_new_id: Final = str.__new__
 
-_TRAILING = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
+_TRAILING: Final = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
 
 
 class PaperExecutionClient(ExecutionClient):

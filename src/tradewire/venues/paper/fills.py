@@ -6,7 +6,7 @@ order's own price up to the crossing size, bar path open -> high/low -> close, r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import trait
 
@@ -19,20 +19,20 @@ from tradewire.venues.paper.engine_state import EngineState
 from tradewire.venues.paper.state import CONDITIONAL, VenueOrder, limit_touch, trigger_touch
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_FILLED = OrderStatus.FILLED
-_FOK = TimeInForce.FOK
-_IOC = TimeInForce.IOC
-_MAKER = LiquiditySide.MAKER
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_SAME_PRICE = RemainderPolicy.SAME_PRICE
-_SLIPPAGE = RemainderPolicy.SLIPPAGE
-_TAKER = LiquiditySide.TAKER
-_MARKET = OrderType.MARKET
-_CACHE_SIZE = 4096  # Price/Quantity objects kept per matching engine for reuse by later fills
+_FILLED: Final = OrderStatus.FILLED
+_FOK: Final = TimeInForce.FOK
+_IOC: Final = TimeInForce.IOC
+_MAKER: Final = LiquiditySide.MAKER
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+_SAME_PRICE: Final = RemainderPolicy.SAME_PRICE
+_SLIPPAGE: Final = RemainderPolicy.SLIPPAGE
+_TAKER: Final = LiquiditySide.TAKER
+_MARKET: Final = OrderType.MARKET
+_CACHE_SIZE: Final = 4096  # Price/Quantity objects kept per matching engine for reuse by later fills
 
 # ids built here from already valid parts (non-empty, no surrounding whitespace) skip the
 # Identifier re-validation: str.__new__ gives the same typed value
-_new_id = str.__new__
+_new_id: Final = str.__new__
 
 
 @trait

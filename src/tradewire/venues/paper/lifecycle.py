@@ -7,6 +7,8 @@ first matching opportunity; IOC/FOK remainders are canceled after it, other limi
 
 from __future__ import annotations
 
+from typing import Final
+
 from mypy_extensions import trait
 
 from tradewire.model.enums import OrderStatus, OrderType, TimeInForce
@@ -28,18 +30,18 @@ from tradewire.venues.paper.state import CONDITIONAL, VenueOrder
 from tradewire.venues.paper.timing import _ACTIVATE
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_ACCEPTED = OrderStatus.ACCEPTED
-_CANCELED = OrderStatus.CANCELED
-_DAY = TimeInForce.DAY
-_FILLED = OrderStatus.FILLED
-_FOK = TimeInForce.FOK
-_GTD = TimeInForce.GTD
-_IOC = TimeInForce.IOC
-_LIMIT = OrderType.LIMIT
-_REJECTED = OrderStatus.REJECTED
-_SUBMITTED = OrderStatus.SUBMITTED
-_TRIGGERED = OrderStatus.TRIGGERED
-_IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+_ACCEPTED: Final = OrderStatus.ACCEPTED
+_CANCELED: Final = OrderStatus.CANCELED
+_DAY: Final = TimeInForce.DAY
+_FILLED: Final = OrderStatus.FILLED
+_FOK: Final = TimeInForce.FOK
+_GTD: Final = TimeInForce.GTD
+_IOC: Final = TimeInForce.IOC
+_LIMIT: Final = OrderType.LIMIT
+_REJECTED: Final = OrderStatus.REJECTED
+_SUBMITTED: Final = OrderStatus.SUBMITTED
+_TRIGGERED: Final = OrderStatus.TRIGGERED
+_IMMEDIATE: Final = (TimeInForce.IOC, TimeInForce.FOK)
 
 
 @trait

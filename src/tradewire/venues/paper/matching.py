@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from tradewire.model.data import Bar, OrderBookDelta, QuoteTick, TradeTick, bar_path_raw
 from tradewire.model.enums import AggressorSide, LiquiditySide
@@ -51,12 +51,12 @@ from tradewire.venues.paper.state import CONDITIONAL, LIMIT_TYPES, VenueOrder, t
 from tradewire.venues.paper.timing import _ACK, _CANCEL, _MODIFY, LatencyAndExpiry
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUYER = AggressorSide.BUYER
-_L1 = BookLevel.L1
-_L2 = BookLevel.L2
-_MAKER = LiquiditySide.MAKER
-_SELLER = AggressorSide.SELLER
-_TAKER = LiquiditySide.TAKER
+_BUYER: Final = AggressorSide.BUYER
+_L1: Final = BookLevel.L1
+_L2: Final = BookLevel.L2
+_MAKER: Final = LiquiditySide.MAKER
+_SELLER: Final = AggressorSide.SELLER
+_TAKER: Final = LiquiditySide.TAKER
 
 
 class MatchingEngine(BookMatching, OrderLifecycle, LatencyAndExpiry):

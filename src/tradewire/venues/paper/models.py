@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -17,7 +18,7 @@ from tradewire.model.instruments import Instrument
 from tradewire.model.objects import FIXED_SCALAR, Currency, Money, mul_raw, parse_raw
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_MAKER = LiquiditySide.MAKER
+_MAKER: Final = LiquiditySide.MAKER
 
 # -- fees ---------------------------------------------------------------------------------------
 

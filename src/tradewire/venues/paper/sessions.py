@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from bisect import bisect_right
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from mypy_extensions import mypyc_attr
 
 from tradewire.model.enums import StrEnum
 
-_DAY_NS = 86_400_000_000_000
-_MIN_NS = 60_000_000_000
+_DAY_NS: Final = 86_400_000_000_000
+_MIN_NS: Final = 60_000_000_000
 
 
 class SessionState(StrEnum):

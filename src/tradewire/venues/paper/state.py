@@ -13,9 +13,9 @@ from tradewire.model.identifiers import ClientOrderId, InstrumentId, StrategyId,
 from tradewire.model.orders import Order
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_BUY = OrderSide.BUY
-_MARKET = OrderType.MARKET
-_SUBMITTED = OrderStatus.SUBMITTED
+_BUY: Final = OrderSide.BUY
+_MARKET: Final = OrderType.MARKET
+_SUBMITTED: Final = OrderStatus.SUBMITTED
 
 MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED})
 CONDITIONAL = frozenset(

@@ -18,7 +18,7 @@ from tradewire.model.identifiers import ClientOrderId
 from tradewire.venues.paper.engine_state import EngineState
 
 # enum members as module constants: Enum class attribute access is a Python-level lookup in 3.11
-_EXPIRED = OrderStatus.EXPIRED
+_EXPIRED: Final = OrderStatus.EXPIRED
 
 # kinds of pending actions in the latency queue
 _ACK: Final = "ack"
