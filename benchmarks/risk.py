@@ -273,23 +273,20 @@ def tracked_allocations_per_call(fn, n: int, hook: GcHook) -> float:
 
 
 class _ForwardMark:
-    """Bus proxy for a RiskEngine: notes the time (and the collector's count) when it forwards to the OMS."""
+    """Wraps the ``ExecutionEngine.execute`` endpoint: notes the time (and the collector's count) when the
+    RiskEngine forwards an order to the OMS."""
 
-    def __init__(self, bus, perf, hook: GcHook) -> None:
-        self._bus = bus
+    def __init__(self, handler, perf, hook: GcHook) -> None:
+        self._handler = handler
         self._perf = perf
         self._hook = hook
         self.at = 0
         self.gc_at = 0
 
-    def send(self, endpoint: str, msg) -> None:
-        if endpoint == "ExecutionEngine.execute":
-            self.at = self._perf()
-            self.gc_at = self._hook.started
-        self._bus.send(endpoint, msg)
-
-    def __getattr__(self, name: str):
-        return getattr(self._bus, name)
+    def __call__(self, msg) -> None:
+        self.at = self._perf()
+        self.gc_at = self._hook.started
+        self._handler(msg)
 
 
 class _CollectorOn:
@@ -309,9 +306,9 @@ class _CollectorOn:
 def oms_share(quotes: int, k: int, hook: GcHook) -> dict:
     """The RiskEngine's share of ``benchmarks/oms.py``'s order path (same quotes, same paper venue).
 
-    ``run_tradewire`` of ``benchmarks/oms.py`` runs with a RiskEngine subclass that times, per order,
-    ``RiskEngine.execute`` from entry to its forward to ``ExecutionEngine.execute`` (state gate, checks,
-    throttle and working-order bookkeeping) and, per order event, its working-order handler on
+    ``run_tradewire`` of ``benchmarks/oms.py`` runs with a RiskEngine whose bus endpoints are wrapped to
+    time, per order, ``RiskEngine.execute`` from entry to its forward to ``ExecutionEngine.execute`` (state
+    gate, checks, throttle and working-order bookkeeping) and, per order event, its working-order handler on
     ``events.order.*``. Their sum over the run divided by the run's summed path latency is the share.
     Two configurations: the default one ``benchmarks/oms.py`` uses (balance check only) and every
     pre-trade check on (BTCUSDT limits, allow list, collar, concentration, open-order caps, throttles,
@@ -348,36 +345,41 @@ def oms_share(quotes: int, k: int, hook: GcHook) -> dict:
     gc_inside = [0]
 
     def timed_engine(config):
-        class TimedRiskEngine(base_cls):  # type: ignore[misc, valid-type]
-            def __init__(self, bus, cache, portfolio, clock):
-                kw = {}
-                if config is not None:
-                    kw = {"session_provider": ExchangeCalendarSessions({}, always_open=frozenset({"BINANCE"}))}
-                super().__init__(bus, cache, portfolio, clock, config, **kw)
-                self.mark = self.bus = _ForwardMark(bus, perf, hook)
-                handler = self.working.on_event
-                bus.unsubscribe("events.order.*", handler)
+        # a factory in place of the class: the compiled RiskEngine cannot be subclassed, so its bus endpoint
+        # and its working-order handler are wrapped instead
+        def make(bus, cache, portfolio, clock):
+            kw = {}
+            if config is not None:
+                kw = {"session_provider": ExchangeCalendarSessions({}, always_open=frozenset({"BINANCE"}))}
+            engine = base_cls(bus, cache, portfolio, clock, config, **kw)
+            mark = _ForwardMark(bus.endpoint("ExecutionEngine.execute"), perf, hook)
+            bus.register("ExecutionEngine.execute", mark)
+            handler = engine.working.on_event
+            bus.unsubscribe("events.order.*", handler)
 
-                def on_event(event, handler=handler):
-                    g = hook.started
-                    t = perf()
-                    handler(event)
-                    events_ns[0] += perf() - t
-                    events_ns[1] += 1
-                    gc_inside[0] += hook.started != g
+            def on_event(event, handler=handler):
+                g = hook.started
+                t = perf()
+                handler(event)
+                events_ns[0] += perf() - t
+                events_ns[1] += 1
+                gc_inside[0] += hook.started != g
 
-                bus.subscribe("events.order.*", on_event)
+            bus.subscribe("events.order.*", on_event)
+            execute = engine.execute
 
-            def execute(self, command):
-                mark = self.mark
+            def timed_execute(command):
                 g = hook.started
                 t = perf()
                 mark.at = 0
-                base_cls.execute(self, command)
+                execute(command)
                 segments.append((mark.at or perf()) - t)
                 gc_inside[0] += (mark.gc_at if mark.at else hook.started) != g
 
-        return TimedRiskEngine
+            bus.register("RiskEngine.execute", timed_execute)
+            return engine
+
+        return make
 
     rows = oms.load_rows(quotes)
     out: dict = {}

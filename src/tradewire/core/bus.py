@@ -94,6 +94,13 @@ class MessageBus:
         """Register a point-to-point endpoint (e.g. ``"RiskEngine.execute"``)."""
         self._endpoints[endpoint] = handler
 
+    def endpoint(self, endpoint: str) -> Handler:
+        """The handler registered as ``endpoint``; raises KeyError if none."""
+        try:
+            return self._endpoints[endpoint]
+        except KeyError:
+            raise KeyError(f"no endpoint registered as {endpoint!r}") from None
+
     def send(self, endpoint: str, msg: Any) -> None:
         """Send ``msg`` to a registered endpoint; raises KeyError if none."""
         try:

@@ -35,6 +35,9 @@ def test_endpoints():
     assert got == ["cmd"]
     with pytest.raises(KeyError, match="no endpoint"):
         bus.send("nope", 1)
+    assert bus.endpoint("RiskEngine.execute") == got.append
+    with pytest.raises(KeyError, match="no endpoint registered as 'nope'"):
+        bus.endpoint("nope")
 
 
 def test_test_clock_timers_and_alerts_fire_in_order():

@@ -159,6 +159,24 @@ def test_off_tick_price_and_unknown_instrument_rejected(harness):
     assert "unknown instrument" in h.of(unknown, "OrderRejected")[0].reason
 
 
+def test_cancel_or_modify_of_an_order_the_venue_never_got(btc, harness):
+    from tradewire.model import ClientOrderId, Order, OrderInitialized, OrderSide, OrderType, StrategyId
+
+    h = harness([btc])
+    init = OrderInitialized(ClientOrderId("X-9"), StrategyId("S-9"), BTC_ID, 0, 0, OrderSide.BUY, OrderType.LIMIT,
+                            Quantity("0.001", 5), price=Price("100.00", 2))  # fmt: skip
+    never = Order.from_init(init)
+    h.client.cancel_order(never)  # the client answers with the order's own strategy
+    h.client.modify_order(never, None, Price("101.00", 2), None)
+    (cr,), (mr,) = h.of(never, "OrderCancelRejected"), h.of(never, "OrderModifyRejected")
+    assert cr.reason == mr.reason == "unknown order" and cr.strategy_id == mr.strategy_id == StrategyId("S-9")
+    engine = h.client.matching_engine(BTC_ID)  # asked directly, the engine has no strategy to answer with
+    with pytest.raises(KeyError, match="no order X-9"):
+        engine.cancel(ClientOrderId("X-9"), 1)
+    with pytest.raises(KeyError, match="no order X-9"):
+        engine.modify(ClientOrderId("X-9"), None, Price("101.00", 2), None, 1)
+
+
 def test_futures_fee_per_contract_and_multiplier_position(harness):
     es = future("ESU4", "PAPER", "0.25", "50", fee_per_contract="2.25")
     h = harness([es])
