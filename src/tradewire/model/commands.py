@@ -48,9 +48,7 @@ class SubmitOrder(TradingCommand):
         ts_init: int,
         order: Order,
     ) -> None:
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(strategy_id, instrument_id, ts_init)
         self.order = order  # type: ignore[misc]
 
 
@@ -69,9 +67,7 @@ class SubmitOrderList(TradingCommand):
         order_list_id: OrderListId,
         orders: tuple[Order, ...],
     ) -> None:
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(strategy_id, instrument_id, ts_init)
         self.order_list_id = order_list_id  # type: ignore[misc]
         self.orders = orders  # type: ignore[misc]
 
@@ -95,9 +91,7 @@ class ModifyOrder(TradingCommand):
         price: Price | None = None,
         trigger_price: Price | None = None,
     ) -> None:
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(strategy_id, instrument_id, ts_init)
         self.client_order_id = client_order_id  # type: ignore[misc]
         self.quantity = quantity  # type: ignore[misc]
         self.price = price  # type: ignore[misc]
@@ -117,9 +111,7 @@ class CancelOrder(TradingCommand):
         ts_init: int,
         client_order_id: ClientOrderId,
     ) -> None:
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(strategy_id, instrument_id, ts_init)
         self.client_order_id = client_order_id  # type: ignore[misc]
 
 
@@ -133,9 +125,7 @@ class CancelAllOrders(TradingCommand):
         instrument_id: InstrumentId,
         ts_init: int,
     ) -> None:
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(strategy_id, instrument_id, ts_init)
 
 
 # every strategy order builds a SubmitOrder: the descriptor-based __init__ instead of object.__setattr__ per field

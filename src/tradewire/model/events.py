@@ -189,11 +189,7 @@ class OrderInitialized(OrderEvent):
         contingency_type: ContingencyType = ContingencyType.NONE,
         tags: str | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.side = side  # type: ignore[misc]
         self.order_type = order_type  # type: ignore[misc]
         self.quantity = quantity  # type: ignore[misc]
@@ -228,11 +224,7 @@ class OrderDenied(OrderEvent):
         ts_init: int,
         reason: str,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.reason = reason  # type: ignore[misc]
 
 
@@ -251,11 +243,7 @@ class OrderSubmitted(OrderEvent):
         ts_init: int,
         account_id: AccountId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.account_id = account_id  # type: ignore[misc]
 
 
@@ -276,11 +264,7 @@ class OrderAccepted(OrderEvent):
         venue_order_id: VenueOrderId,
         account_id: AccountId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
         self.account_id = account_id  # type: ignore[misc]
 
@@ -302,11 +286,7 @@ class OrderRejected(OrderEvent):
         reason: str,
         account_id: AccountId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.reason = reason  # type: ignore[misc]
         self.account_id = account_id  # type: ignore[misc]
 
@@ -328,11 +308,7 @@ class OrderCanceled(OrderEvent):
         venue_order_id: VenueOrderId | None = None,
         reason: str = "",
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
         self.reason = reason  # type: ignore[misc]
 
@@ -352,11 +328,7 @@ class OrderExpired(OrderEvent):
         ts_init: int,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
 
@@ -375,11 +347,7 @@ class OrderTriggered(OrderEvent):
         ts_init: int,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
 
@@ -398,11 +366,7 @@ class OrderPendingUpdate(OrderEvent):
         ts_init: int,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
 
@@ -421,11 +385,7 @@ class OrderPendingCancel(OrderEvent):
         ts_init: int,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
 
@@ -446,11 +406,7 @@ class OrderModifyRejected(OrderEvent):
         reason: str,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.reason = reason  # type: ignore[misc]
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
@@ -472,11 +428,7 @@ class OrderCancelRejected(OrderEvent):
         reason: str,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.reason = reason  # type: ignore[misc]
         self.venue_order_id = venue_order_id  # type: ignore[misc]
 
@@ -502,11 +454,7 @@ class OrderUpdated(OrderEvent):
         trigger_price: Price | None = None,
         venue_order_id: VenueOrderId | None = None,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.quantity = quantity  # type: ignore[misc]
         self.price = price  # type: ignore[misc]
         self.trigger_price = trigger_price  # type: ignore[misc]
@@ -552,11 +500,7 @@ class OrderFilled(OrderEvent):
         account_id: AccountId | None = None,
         inferred: bool = False,
     ) -> None:
-        self.client_order_id = client_order_id  # type: ignore[misc]
-        self.strategy_id = strategy_id  # type: ignore[misc]
-        self.instrument_id = instrument_id  # type: ignore[misc]
-        self.ts_event = ts_event  # type: ignore[misc]
-        self.ts_init = ts_init  # type: ignore[misc]
+        super().__init__(client_order_id, strategy_id, instrument_id, ts_event, ts_init)
         self.venue_order_id = venue_order_id  # type: ignore[misc]
         self.trade_id = trade_id  # type: ignore[misc]
         self.order_side = order_side  # type: ignore[misc]
