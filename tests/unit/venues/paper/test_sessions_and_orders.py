@@ -177,6 +177,23 @@ def test_cancel_or_modify_of_an_order_the_venue_never_got(btc, harness):
         engine.modify(ClientOrderId("X-9"), None, Price("101.00", 2), None, 1)
 
 
+def test_a_users_own_fee_model_is_used(btc, harness):
+    # the pluggable models stay subclassable when the venue is compiled (tradewire._native)
+    from tradewire.model import Money
+    from tradewire.venues.paper.models import FeeModel
+
+    class FlatFee(FeeModel):
+        def commission(self, instrument, qty_raw, px_raw, liquidity_side):
+            return Money("1.25", instrument.settlement_currency)
+
+    h = harness([btc], fee_model=FlatFee())
+    h.client.process_quote_tick(
+        QuoteTick(btc.id, Price("60000.00", 2), Price("60000.10", 2), Quantity(1, 5), Quantity(1, 5), 1, 1)
+    )
+    fill = h.of(h.submit(btc.id, "buy", "market", "0.01"), "OrderFilled")[0]
+    assert fill.commission.as_decimal() == Decimal("1.25") and fill.commission.currency.code == "USDT"
+
+
 def test_futures_fee_per_contract_and_multiplier_position(harness):
     es = future("ESU4", "PAPER", "0.25", "50", fee_per_contract="2.25")
     h = harness([es])
