@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from tradewire.model.events import fast_frozen_init
+from tradewire.model.events import fast_frozen_init, reduce_by_fields
 from tradewire.model.identifiers import ClientOrderId, InstrumentId, OrderListId, StrategyId
 from tradewire.model.objects import Price, Quantity
 from tradewire.model.orders import Order
@@ -32,7 +32,7 @@ class TradingCommand:
         self.ts_init = ts_init  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+        return reduce_by_fields(self)
 
 
 @dataclass(frozen=True, slots=True, init=False)

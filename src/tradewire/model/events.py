@@ -42,6 +42,15 @@ def _check_declared_init(cls: type, init: Any) -> None:
         raise TypeError(f"{cls.__name__}.__init__ parameters {got[1:]} do not match its fields {want}")
 
 
+def reduce_by_fields(obj: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``__reduce__`` of a dataclass instance rebuilt by its constructor: ``(type, field values in order)``.
+
+    The classes compiled by mypyc cannot be pickled the default way (their type builds an instance only
+    through ``__init__``), so the event, command and position classes pickle by value with this.
+    """
+    return (type(obj), tuple(getattr(obj, f.name) for f in fields(obj)))
+
+
 def fast_frozen_init(cls: type) -> type:
     """Give a frozen ``slots`` dataclass a faster ``__init__`` with the same signature and behaviour.
 
@@ -123,7 +132,7 @@ class OrderEvent:
         self.ts_init = ts_init  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+        return reduce_by_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly dict (Prices/Quantities/Money as strings) with a ``type`` key."""

@@ -7,12 +7,12 @@ at the fill price, in the instrument's settlement currency. Timestamps are UTC n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tradewire.model.enums import PositionSide
-from tradewire.model.events import fast_frozen_init
+from tradewire.model.events import fast_frozen_init, reduce_by_fields
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import Money
 
@@ -51,7 +51,7 @@ class PositionEvent:
         self.ts_init = ts_init  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+        return reduce_by_fields(self)
 
 
 @dataclass(frozen=True, slots=True, init=False)

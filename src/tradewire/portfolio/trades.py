@@ -10,12 +10,12 @@ part ends this round trip and the rest opens the next; its commission is split p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 from tradewire.model.enums import OrderSide
-from tradewire.model.events import fast_frozen_init
+from tradewire.model.events import fast_frozen_init, reduce_by_fields
 from tradewire.model.identifiers import InstrumentId, PositionId, StrategyId
 from tradewire.model.objects import FIXED_SCALAR, Money, Quantity
 
@@ -83,7 +83,7 @@ class ClosedTrade:
         self.other_commissions = other_commissions  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+        return reduce_by_fields(self)
 
     @property
     def avg_px_entry(self) -> Decimal:
