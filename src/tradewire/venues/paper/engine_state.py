@@ -116,11 +116,10 @@ class EngineState:
     def _cancel_rest(self, vo: VenueOrder, reason: str) -> None:
         raise NotImplementedError
 
-    def _apply_cancel(self, coid: ClientOrderId, vo: VenueOrder | None) -> None:
+    def _apply_cancel(self, vo: VenueOrder) -> None:
         raise NotImplementedError
 
-    def _apply_modify(self, coid: ClientOrderId, vo: VenueOrder | None, qty: Quantity | None, price: Price | None,
-                      trigger: Price | None) -> None:  # fmt: skip
+    def _apply_modify(self, vo: VenueOrder, qty: Quantity | None, price: Price | None, trigger: Price | None) -> None:
         raise NotImplementedError
 
     def _session_ok(self, ts: int) -> bool:

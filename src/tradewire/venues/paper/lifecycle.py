@@ -21,7 +21,6 @@ from tradewire.model.events import (
     OrderTriggered,
     OrderUpdated,
 )
-from tradewire.model.identifiers import ClientOrderId
 from tradewire.model.objects import Price, Quantity
 from tradewire.venues.paper.config import ClosedSessionPolicy
 from tradewire.venues.paper.engine_state import EngineState
@@ -147,24 +146,22 @@ class OrderLifecycle(EngineState):
         self._emit(OrderCanceled(vo.client_order_id, vo.strategy_id, vo.instrument_id, self.ts, self.ts,
                                  vo.venue_order_id, reason))  # fmt: skip
 
-    def _apply_cancel(self, coid: ClientOrderId, vo: VenueOrder | None) -> None:
-        ts = self.ts
-        if vo is None or not vo.is_open:
-            reason = "unknown order" if vo is None else f"order is {vo.status.value}"
-            sid = vo.strategy_id if vo is not None else None
-            self._emit(OrderCancelRejected(coid, sid, self.instrument.id, ts, ts, reason,  # type: ignore[arg-type]
-                                           None if vo is None else vo.venue_order_id))  # fmt: skip
+    def _apply_cancel(self, vo: VenueOrder) -> None:
+        # the order is known: MatchingEngine.cancel refuses others, the client answers them itself
+        if not vo.is_open:
+            self._emit(OrderCancelRejected(vo.client_order_id, vo.strategy_id, self.instrument.id, self.ts, self.ts,
+                                           f"order is {vo.status.value}", vo.venue_order_id))  # fmt: skip
             return
         self._cancel_rest(vo, "")
         if vo.expire_ns is not None:
             self._recompute_expiry()
 
-    def _apply_modify(self, coid: ClientOrderId, vo: VenueOrder | None, qty: Quantity | None, price: Price | None,
-                      trigger: Price | None) -> None:  # fmt: skip
+    def _apply_modify(self, vo: VenueOrder, qty: Quantity | None, price: Price | None, trigger: Price | None) -> None:
+        # the order is known: MatchingEngine.modify refuses others, the client answers them itself
         ts = self.ts
         reason = None
-        if vo is None or not vo.is_open or vo.status is _SUBMITTED:
-            reason = "unknown order" if vo is None else f"order is {vo.status.value}"
+        if not vo.is_open or vo.status is _SUBMITTED:
+            reason = f"order is {vo.status.value}"
         elif qty is not None and (qty.raw <= 0 or qty.raw < vo.filled_raw):
             reason = f"quantity {qty} is below the filled quantity or not positive"
         elif qty is not None and not self.instrument.is_on_lot(qty):
@@ -175,18 +172,17 @@ class OrderLifecycle(EngineState):
             vo.trigger_raw is None or vo.triggered or not self.instrument.is_on_tick(trigger)
         ):
             reason = f"trigger price {trigger} cannot be set (no trigger, already triggered, or off tick)"
-        if reason is None and price is not None and vo.post_only:  # type: ignore[union-attr]
-            old = vo.price_raw  # type: ignore[union-attr]
-            vo.price_raw = price.raw  # type: ignore[union-attr]
-            crosses = self._crosses_book(vo)  # type: ignore[arg-type]
-            vo.price_raw = old  # type: ignore[union-attr]
+        if reason is None and price is not None and vo.post_only:
+            old = vo.price_raw
+            vo.price_raw = price.raw
+            crosses = self._crosses_book(vo)
+            vo.price_raw = old
             if crosses:
                 reason = f"post-only limit {price} would take liquidity"
         if reason is not None:
-            self._emit(OrderModifyRejected(coid, None if vo is None else vo.strategy_id, self.instrument.id, ts, ts,  # type: ignore[arg-type]
-                                           reason, None if vo is None else vo.venue_order_id))  # fmt: skip
+            self._emit(OrderModifyRejected(vo.client_order_id, vo.strategy_id, self.instrument.id, ts, ts, reason,
+                                           vo.venue_order_id))  # fmt: skip
             return
-        assert vo is not None
         requeue = (price is not None and price.raw != vo.price_raw) or (qty is not None and qty.raw > vo.quantity_raw)
         if qty is not None:
             vo.quantity_raw = qty.raw
@@ -195,7 +191,11 @@ class OrderLifecycle(EngineState):
         if trigger is not None:
             vo.trigger_raw = trigger.raw
         vo.ts_last = ts
-        self._emit(OrderUpdated(coid, vo.strategy_id, vo.instrument_id, ts, ts, qty, price, trigger, vo.venue_order_id))
+        self._emit(
+            OrderUpdated(
+                vo.client_order_id, vo.strategy_id, vo.instrument_id, ts, ts, qty, price, trigger, vo.venue_order_id
+            )
+        )
         if vo.leaves_raw == 0:
             self._close(vo, _FILLED)
             return

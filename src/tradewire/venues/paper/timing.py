@@ -67,9 +67,9 @@ class LatencyAndExpiry(EngineState):
             if vo is not None and vo.is_open:
                 self._activate(vo)
         elif kind == _MODIFY:
-            self._apply_modify(coid, vo, *payload)
+            self._apply_modify(self.orders[coid], *payload)
         elif kind == _CANCEL:
-            self._apply_cancel(coid, vo)
+            self._apply_cancel(self.orders[coid])
 
     def _expire(self, upto: int) -> None:
         for vo in list(self.working.values()):
